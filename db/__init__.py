@@ -1,0 +1,1 @@
+"""Historian: schema, engine set-up, batched store-and-forward writes, range reads, rollups."""
