@@ -1,0 +1,198 @@
+"""The acquisition engine: one asyncio event loop in a background thread runs every driver.
+
+Each device is scanned by its own task on the device's scan interval, so one slow
+or dead device never delays another. A scan's readings go to the
+:class:`~app.cache.PointCache`, which passes changes on to subscribers without
+waiting for them. Scan phases are spread over the interval so a thousand devices
+do not all ask at the same instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from app.cache import PointCache
+from app.config import Device
+from drivers.base import Driver, DriverError
+from drivers.modbus.driver import ModbusDriver
+
+log = logging.getLogger(__name__)
+
+DriverFactory = Callable[[Device], Driver]
+
+
+def make_driver(device: Device) -> Driver:
+    """The driver for ``device``'s protocol (Modbus TCP/RTU).
+
+    Raises
+    ------
+    ValueError
+        For a protocol this build has no driver for.
+    """
+    if device.protocol in ("modbus_tcp", "modbus_rtu"):
+        params, points = device.modbus()
+        return ModbusDriver(params, points)
+    raise ValueError(f"device {device.id}: no driver for protocol {device.protocol!r}")
+
+
+@dataclass
+class DeviceStatus:
+    """Communication state of one device, as the Devices view and the status bar show it."""
+
+    device_id: str
+    scan_interval_s: float
+    online: bool = False
+    scans: int = 0             #: completed scans
+    overruns: int = 0          #: scan slots missed because a scan took longer than the interval
+    last_scan_s: float = 0.0   #: duration of the last scan, seconds
+    last_good_ts: float = 0.0  #: UTC epoch seconds of the last scan that reached the device
+
+
+class AcquisitionEngine:
+    """Runs the drivers of ``devices`` on their scan intervals in a background thread.
+
+    Parameters
+    ----------
+    devices : Iterable[Device]
+        Validated devices of the site configuration.
+    cache : PointCache
+        Receives every scan's readings.
+    driver_factory : callable, optional
+        Builds a :class:`~drivers.base.Driver` per device; defaults to :func:`make_driver`.
+    """
+
+    def __init__(self, devices: Iterable[Device], cache: PointCache,
+                 driver_factory: DriverFactory = make_driver) -> None:
+        self._devices = list(devices)
+        self._cache = cache
+        self._factory = driver_factory
+        self._drivers: dict[str, Driver] = {}
+        self.status: dict[str, DeviceStatus] = {
+            d.id: DeviceStatus(d.id, d.scan_interval_s) for d in self._devices}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the acquisition thread; returns once every driver is created.
+
+        Raises
+        ------
+        RuntimeError
+            If the drivers could not be created (the thread is not left running).
+        """
+        if self._thread is not None:
+            raise RuntimeError("acquisition engine already started")
+        self._thread = threading.Thread(target=self._run, name="acquisition", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._failure is not None:
+            self._thread.join()
+            self._thread = None
+            raise RuntimeError(f"acquisition could not start: {self._failure}") from self._failure
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop scanning, close every driver and join the thread (idempotent)."""
+        if self._thread is None:
+            return
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            log.error("acquisition thread did not stop within %.1f s", timeout_s)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- commands ---------------------------------------------------------------------------
+    def write(self, device_id: str, point: str, value: float) -> concurrent.futures.Future[None]:
+        """Schedule a write of ``value`` to ``device_id``'s ``point`` on the acquisition loop.
+
+        Returns a future that raises :class:`~drivers.base.DriverError` with the reason
+        when the device refuses or cannot be reached.
+        """
+        if self._loop is None or not self.running:
+            raise DriverError("acquisition is not running")
+        driver = self._drivers.get(device_id)
+        if driver is None:
+            raise DriverError(f"unknown device {device_id!r}")
+        return asyncio.run_coroutine_threadsafe(driver.write(point, value), self._loop)
+
+    # -- the thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        try:
+            for device in self._devices:
+                self._drivers[device.id] = self._factory(device)
+        except Exception as exc:  # reported to start()
+            self._failure = exc
+            self._ready.set()
+            await self._close_drivers()
+            return
+        self._ready.set()
+        n = max(len(self._devices), 1)
+        tasks = [asyncio.create_task(self._scan(d, phase=i / n), name=f"scan {d.id}")
+                 for i, d in enumerate(self._devices)]
+        await self._stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._close_drivers()
+
+    async def _close_drivers(self) -> None:
+        for device_id, driver in self._drivers.items():
+            try:
+                await driver.close()
+            except Exception:
+                log.exception("closing driver of %s failed", device_id)
+
+    async def _scan(self, device: Device, phase: float) -> None:
+        """Scan one device forever on its interval; missed slots count as overruns."""
+        loop = asyncio.get_running_loop()
+        driver = self._drivers[device.id]
+        status = self.status[device.id]
+        interval = device.scan_interval_s
+        cache = self._cache
+        next_t = loop.time() + phase * interval
+        while True:
+            delay = next_t - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            started = loop.time()
+            try:
+                values = await driver.read()
+            except Exception:  # a driver bug must not end this device's scanning
+                log.exception("driver of %s raised from read()", device.id)
+                values = ()
+            cache.update(values)
+            finished = loop.time()
+            status.scans += 1
+            status.last_scan_s = finished - started
+            status.online = driver.online
+            if status.online:
+                status.last_good_ts = time.time()
+            next_t += interval
+            if finished > next_t:
+                missed = int((finished - next_t) // interval) + 1
+                status.overruns += missed
+                next_t += missed * interval

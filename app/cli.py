@@ -1,0 +1,146 @@
+"""The ``wattdesk`` command: the composition root of every edition.
+
+Sub-commands
+------------
+demo      the demo plant (simulated Modbus TCP devices on 127.0.0.1) polled into SQLite
+collect   headless collector: acquisition and historian for a site file and a database URL
+check     validate a site file and list every problem
+db        database schema management (``wattdesk db upgrade``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.config import ConfigError, SiteConfig, load_site
+
+log = logging.getLogger("wattdesk")
+
+
+def _load_or_exit(path: Path) -> SiteConfig:
+    """Load and validate a site file; on any problem print them all and exit 2."""
+    try:
+        return load_site(path)
+    except ConfigError as err:
+        print(f"wattdesk: the site configuration has {len(err.problems)} problem(s); "
+              "nothing was started:", file=sys.stderr)
+        print(str(err), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _stop_event() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (Ctrl-C)."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("signal %d received, stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def _run_collector(site: SiteConfig, db_url: str, duration_s: float | None) -> int:
+    from app.collector import Collector, run_until
+
+    stop = _stop_event()
+    collector = Collector(site, db_url)
+    collector.start()
+    print(f"wattdesk: collecting {len(site.devices)} devices into {db_url}", flush=True)
+    try:
+        run_until(stop.is_set, collector, duration_s=duration_s)
+    finally:
+        collector.stop()
+        print("wattdesk: stopped; " + collector.status().line(), flush=True)
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    site = _load_or_exit(args.site)
+    return _run_collector(site, args.db, args.duration)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    site = _load_or_exit(args.site)
+    points = sum(1 for _ in site.iter_points())
+    print(f"{args.site}: ok — {len(site.devices)} devices, {points} points, "
+          f"{len(site.topology)} topology nodes")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from db.engine import default_url
+    from drivers.sim.plant import PlantProcess
+    from resources import DEMO_SITE
+
+    site = _load_or_exit(DEMO_SITE)
+    db_url = args.db or default_url()
+    plant = PlantProcess(base_port=args.base_port)
+    plant.start()
+    try:
+        site = plant.site_config(site)
+        print(f"wattdesk: demo plant up — {len(site.devices)} simulated Modbus TCP devices "
+              "on 127.0.0.1", flush=True)
+        return _run_collector(site, db_url, args.duration)
+    finally:
+        plant.stop()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from db.engine import default_url
+    from db.migrate import upgrade
+
+    url = args.db or default_url()
+    upgrade(url)
+    print(f"wattdesk: database schema up to date: {url}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wattdesk", description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="start the demo plant and poll it into the historian")
+    demo.add_argument("--headless", action="store_true",
+                      help="no window: print status lines (for machines with no screen)")
+    demo.add_argument("--db", help="database URL (default: SQLite in the user data dir)")
+    demo.add_argument("--base-port", type=int, default=None,
+                      help="move the simulated devices to ports from this one on")
+    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    demo.set_defaults(func=cmd_demo)
+
+    collect = sub.add_parser("collect", help="headless collector: acquisition and historian")
+    collect.add_argument("--site", type=Path, required=True, help="site YAML file")
+    collect.add_argument("--db", required=True, help="database URL (sqlite:///… or postgresql+psycopg://…)")
+    collect.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    collect.set_defaults(func=cmd_collect)
+
+    check = sub.add_parser("check", help="validate a site file")
+    check.add_argument("--site", type=Path, required=True)
+    check.set_defaults(func=cmd_check)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="bring the schema up to date (Alembic)")
+    up.add_argument("--db", help="database URL (default: SQLite in the user data dir)")
+    up.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
