@@ -1,0 +1,265 @@
+"""Load a site file: parse, validate, resolve templates, cross-check, and build :class:`SiteConfig`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from app.config.device import Device, Protocol
+from app.config.drafts import PointDraft, resolve_point
+from app.config.point import IDENT_PATTERN, Point
+from app.config.problems import ConfigError, Problem
+from app.config.registers import register_problems
+from app.config.site import Area, SiteConfig, SiteInfo, TopologyNode
+from app.config.templates import Template, TemplateLibrary
+from app.config.topology import topology_problems
+from app.config.validation import validate_model
+from app.config.yaml_source import FieldPath, YamlDocument, read_yaml
+
+SECTIONS = ("site", "areas", "template_dirs", "devices", "topology")
+
+
+def load_site(path: str | Path) -> SiteConfig:
+    """Load and validate a site file and the templates it uses.
+
+    Parameters
+    ----------
+    path : str | Path
+        The site YAML file (sections ``site``, ``areas``, ``template_dirs``,
+        ``devices``, ``topology``; see ``docs/configuration.md``).
+
+    Returns
+    -------
+    SiteConfig
+        Frozen, with template points merged into every device.
+
+    Raises
+    ------
+    ConfigError
+        If anything is wrong; ``.problems`` lists every problem found in the site
+        file and in the template files, each with file, line and field path.
+    """
+    return _SiteLoader(read_yaml(Path(path).resolve())).load()
+
+
+def _list(doc: YamlDocument, key: str, problems: list[Problem]) -> list[Any]:
+    """The list under a top-level key (empty, with a problem, if it is not a list)."""
+    value = doc.data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(doc.problem((key,), f"'{key}' must be a list"))
+        return []
+    return value
+
+
+def _walk_raw_areas(raw: list[Any], path: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
+    """(path, id) of every area entry in a raw area tree, depth first."""
+    for index, entry in enumerate(raw):
+        if isinstance(entry, dict):
+            yield (*path, index), entry.get("id")
+            children = entry.get("children")
+            if isinstance(children, list):
+                yield from _walk_raw_areas(children, (*path, index, "children"))
+
+
+class _SiteLoader:
+    """One run of :func:`load_site` over one parsed site file."""
+
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = list(doc.problems)
+
+    def load(self) -> SiteConfig:
+        doc = self.doc
+        if doc.data is None:
+            raise ConfigError(self.problems)
+        if not isinstance(doc.data, dict):
+            raise ConfigError([*self.problems, doc.problem(
+                (), "a site file must be a mapping with sections " + ", ".join(SECTIONS))])
+        for key in doc.data:
+            if key not in SECTIONS:
+                self.problems.append(doc.problem((str(key),), "unknown section (expected one of "
+                                                              + ", ".join(SECTIONS) + ")"))
+        if "site" not in doc.data:
+            self.problems.append(doc.problem((), "required section 'site' is missing"))
+        info = validate_model(SiteInfo, doc.data.get("site"), doc, ("site",), self.problems) \
+            if "site" in doc.data else None
+        areas, area_ids = self._areas()
+        library = TemplateLibrary(self._template_dirs())
+        devices = self._devices(library, area_ids)
+        self.problems.extend(library.problems)
+        nodes = [(i, node) for i, raw in enumerate(_list(doc, "topology", self.problems))
+                 if (node := validate_model(TopologyNode, raw, doc, ("topology", i), self.problems))]
+        device_ids = {d.get("id") for d in _list(doc, "devices", []) if isinstance(d, dict)}
+        self.problems.extend(topology_problems(nodes, device_ids, doc))
+        if self.problems or info is None:
+            raise ConfigError(self.problems)
+        return SiteConfig(name=info.name, timezone=info.timezone, areas=tuple(areas),
+                          devices=tuple(devices), topology=tuple(n for _, n in nodes),
+                          source=doc.file, template_dirs=library.dirs)
+
+    def _areas(self) -> tuple[list[Area], set[str]]:
+        """Validated root areas, and every area id written in the file (valid or not)."""
+        raw = _list(self.doc, "areas", self.problems)
+        areas = [a for i, entry in enumerate(raw)
+                 if (a := validate_model(Area, entry, self.doc, ("areas", i), self.problems))]
+        ids: set[str] = set()
+        for path, area_id in _walk_raw_areas(raw, ("areas",)):
+            if isinstance(area_id, str):
+                if area_id in ids:
+                    self.problems.append(self.doc.problem((*path, "id"), f"duplicate area id {area_id!r}"))
+                ids.add(area_id)
+        return areas, ids
+
+    def _template_dirs(self) -> list[Path]:
+        """Extra template directories, resolved against the site file's directory."""
+        dirs: list[Path] = []
+        for index, entry in enumerate(_list(self.doc, "template_dirs", self.problems)):
+            if not isinstance(entry, str) or not entry:
+                self.problems.append(self.doc.problem(("template_dirs", index),
+                                                      "a template directory must be a path"))
+                continue
+            directory = (self.doc.file.parent / entry).resolve()
+            if not directory.is_dir():
+                self.problems.append(self.doc.problem(("template_dirs", index),
+                                                      f"template directory {str(directory)!r} does not exist"))
+                continue
+            dirs.append(directory)
+        return dirs
+
+    def _devices(self, library: TemplateLibrary, area_ids: set[str]) -> list[Device]:
+        """Validated, resolved devices; problems for the rest."""
+        devices: list[Device] = []
+        first_line_of: dict[str, int] = {}
+        endpoints: dict[tuple[Any, ...], Device] = {}
+        serial_settings: dict[str, Device] = {}
+        for index, raw in enumerate(_list(self.doc, "devices", self.problems)):
+            here: FieldPath = ("devices", index)
+            if not isinstance(raw, dict):
+                self.problems.append(self.doc.problem(here, "a device must be a mapping"))
+                continue
+            device_id = raw.get("id")
+            if isinstance(device_id, str):
+                if device_id in first_line_of:
+                    self.problems.append(self.doc.problem((*here, "id"), f"duplicate device id {device_id!r} "
+                                                          f"(first at line {first_line_of[device_id]})"))
+                else:
+                    first_line_of[device_id] = self.doc.line_of((*here, "id"))
+            area = raw.get("area")
+            if isinstance(area, str) and area not in area_ids:
+                self.problems.append(self.doc.problem((*here, "area"), f"unknown area {area!r}"))
+            device = self._device(raw, here, library)
+            if device is None:
+                continue
+            devices.append(device)
+            self._check_endpoint(device, here, endpoints, serial_settings)
+        return devices
+
+    def _device(self, raw: dict[Any, Any], here: FieldPath, library: TemplateLibrary) -> Device | None:
+        """One device with its template merged, or ``None`` after reporting its problems."""
+        fields = {k: v for k, v in raw.items() if k != "points"}
+        before = len(self.problems)
+        template = None
+        name = raw.get("template")
+        if isinstance(name, str) and re.fullmatch(IDENT_PATTERN, name):
+            if library.find(name) is None:
+                self.problems.append(self.doc.problem((*here, "template"), f"unknown template {name!r} "
+                                     f"(searched {', '.join(str(d) for d in library.dirs)})"))
+                validate_model(Device, fields, self.doc, here, self.problems)
+                return None
+            template = library.get(name)
+            if template is None:
+                validate_model(Device, fields, self.doc, here, self.problems)
+                return None
+            fields.setdefault("category", template.category)
+            fields.setdefault("medium", template.medium)
+            own = fields.get("ratings")
+            if own is None:
+                fields["ratings"] = dict(template.ratings)
+            elif isinstance(own, dict):
+                fields["ratings"] = {**template.ratings, **own}
+        shell = validate_model(Device, fields, self.doc, here, self.problems)
+        points = self._points(raw.get("points"), here, template)
+        if shell is not None:
+            self._check_connection(shell, here)
+        if shell is None or points is None or len(self.problems) > before:
+            return None
+        resolved = tuple(p.model_copy(update={"category": p.category or shell.category,
+                                              "medium": p.medium or shell.medium}) for p in points)
+        return Device.model_validate({**shell.model_dump(exclude={"points"}), "points": resolved})
+
+    def _points(self, raw_points: Any, here: FieldPath, template: Template | None) -> list[Point] | None:
+        """Template points with this device's overrides, then its own points."""
+        drafts: dict[str, PointDraft] = dict(template.drafts) if template is not None else {}
+        extra: list[PointDraft] = []
+        overridden: dict[str, int] = {}
+        ok = True
+        if raw_points is None:
+            raw_points = []
+        if not isinstance(raw_points, list):
+            self.problems.append(self.doc.problem((*here, "points"), "'points' must be a list"))
+            raw_points, ok = [], False
+        for k, entry in enumerate(raw_points):
+            path = (*here, "points", k)
+            if not isinstance(entry, dict):
+                self.problems.append(self.doc.problem(path, "a point must be a mapping"))
+                ok = False
+                continue
+            name = entry.get("name")
+            if isinstance(name, str) and name in overridden:
+                self.problems.append(self.doc.problem((*path, "name"), f"point {name!r} is listed twice "
+                                                      f"(first at line {overridden[name]})"))
+                ok = False
+                continue
+            if isinstance(name, str):
+                overridden[name] = self.doc.line_of(path)
+            if isinstance(name, str) and template is not None and name in template.drafts:
+                drafts[name] = drafts[name].overridden(entry, self.doc, path)
+            else:
+                extra.append(PointDraft.from_entry(entry, self.doc, path))
+        resolved: list[tuple[Point, PointDraft]] = []
+        for draft in [*drafts.values(), *extra]:
+            point = resolve_point(draft, self.problems)
+            if point is None:
+                ok = False
+            else:
+                resolved.append((point, draft))
+        found = register_problems(resolved)
+        self.problems.extend(found)
+        return [p for p, _ in resolved] if ok and not found else None
+
+    def _check_connection(self, device: Device, here: FieldPath) -> None:
+        """Protocol-specific required fields and ranges."""
+        if device.protocol is Protocol.MODBUS_TCP and not device.host:
+            self.problems.append(self.doc.problem((*here, "host"), "modbus_tcp needs 'host'"))
+        if device.protocol is Protocol.MODBUS_RTU:
+            if not device.serial_port:
+                self.problems.append(self.doc.problem((*here, "serial_port"), "modbus_rtu needs 'serial_port'"))
+            if not 1 <= device.unit_id <= 247:
+                self.problems.append(self.doc.problem((*here, "unit_id"), f"a Modbus RTU unit id is 1..247 "
+                                                      f"(got {device.unit_id})"))
+
+    def _check_endpoint(self, device: Device, here: FieldPath, endpoints: dict[tuple[Any, ...], Device],
+                        serial_settings: dict[str, Device]) -> None:
+        """Two devices on one host:port (or serial line) with the same unit id; clashing line settings."""
+        if device.protocol is Protocol.MODBUS_TCP:
+            key: tuple[Any, ...] = ("tcp", device.host, device.port, device.unit_id)
+            where = f"{device.host}:{device.port}"
+        else:
+            key = ("rtu", device.serial_port, device.unit_id)
+            where = str(device.serial_port)
+            line = (device.baudrate, device.parity, device.stopbits, device.bytesize)
+            other = serial_settings.setdefault(str(device.serial_port), device)
+            if (other.baudrate, other.parity, other.stopbits, other.bytesize) != line:
+                self.problems.append(self.doc.problem((*here, "serial_port"), (
+                    f"{where} is used by device {other.id!r} with baudrate/parity/stopbits/bytesize "
+                    f"{other.baudrate}/{other.parity}/{other.stopbits}/{other.bytesize}, "
+                    f"here {'/'.join(map(str, line))}")))
+        if key in endpoints:
+            self.problems.append(self.doc.problem((*here, "unit_id"), (
+                f"device {endpoints[key].id!r} already uses unit id {device.unit_id} on {where}")))
+        else:
+            endpoints[key] = device
