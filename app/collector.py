@@ -105,7 +105,7 @@ class Collector:
             points=sum(1 for _ in self.site.iter_points()),
             points_good=sum(v.quality is Quality.GOOD for v in values.values()),
             committed=stats.committed,
-            queued=stats.queued,
+            queued=stats.queued_memory,
             spooled=stats.spooled,
             db_ok=stats.db_ok,
         )

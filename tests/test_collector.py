@@ -130,6 +130,7 @@ def test_collector_commits_good_samples_for_every_point(site, tmp_path):
         try:
             live = [site.device("QF1").tag(p.name) for p in site.device("QF1").points]
             assert wait_for(lambda: all((v := collector.cache.get(t)) and v.good for t in live))
+            assert wait_for(lambda: collector.cache.get("QF2.Ia") is not None)
         finally:
             collector.stop()
     with sqlite3.connect(db) as con:
