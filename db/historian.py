@@ -1,0 +1,557 @@
+"""The historian: store-and-forward sample writer with range and rollup reads.
+
+``submit`` is called from the acquisition thread and only appends to an in-memory
+queue. A writer thread takes batches from the queue, writes each in one transaction
+(samples + incremental rollups, idempotent) and removes them from the queue only
+after the commit. While the database is down or locked, samples wait in memory up
+to ``memory_limit`` and beyond it are spilled, oldest first, to a disk spool that is
+drained in order when the database returns — also by the next process, after a
+restart.
+
+Queue order is always: disk spool (oldest) → the writer's in-flight batch → memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+from sqlalchemy.engine import make_url
+
+from app.points import PointValue
+from db.engine import backend, default_url
+from db.point_meta import PointMeta
+from db.schema import INTERVALS
+from db.spool import Sample, Spool
+from db.store import SampleStore
+
+log = logging.getLogger(__name__)
+
+_DAY_MS = 86_400_000
+_T = TypeVar("_T")
+
+
+def _clean(pv: PointValue, valid_tags: set[str]) -> Sample:
+    """Validate one submitted value and turn it into a queue :data:`Sample`.
+
+    Non-finite values are stored as "no value" (NULL). ``valid_tags`` caches tags
+    already checked and gains ``pv.tag``.
+
+    Raises
+    ------
+    ValueError, TypeError, AttributeError
+        Tag not ``"<device>.<name>"`` within the schema's lengths, time not finite,
+        value not a number, quality not 0..2.
+    """
+    if pv.tag not in valid_tags:
+        PointMeta.from_tag(pv.tag)
+        valid_tags.add(pv.tag)
+    ts = float(pv.ts)
+    if not math.isfinite(ts):
+        raise ValueError(f"time {pv.ts!r} is not finite")
+    value = pv.value
+    if value is not None:
+        value = float(value)
+        if not math.isfinite(value):
+            value = None
+    quality = int(pv.quality)
+    if not 0 <= quality <= 2:
+        raise ValueError(f"quality {quality} is not 0..2")
+    return pv.tag, ts, value, quality
+
+
+class HistorianError(Exception):
+    """A read could not be served (database unreachable, query failed); ``str`` says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistorianStats:
+    """Snapshot of the historian's state (see :meth:`Historian.stats`).
+
+    Attributes
+    ----------
+    committed : int
+        Samples whose write committed since start (replayed duplicates included).
+    stored : int
+        Of those, samples that were new to the database.
+    queued_memory : int
+        Samples waiting in memory (including the batch being written).
+    spooled : int
+        Samples waiting in the disk spool.
+    rejected : int
+        Samples dropped as unstorable (tag not ``device.name``, value not a number).
+    db_ok : bool
+        The last database operation succeeded.
+    last_error : str
+        The last database or input error, ``""`` if none.
+    last_commit_ts : float | None
+        Epoch seconds of the last commit.
+    """
+
+    committed: int
+    stored: int
+    queued_memory: int
+    spooled: int
+    rejected: int
+    db_ok: bool
+    last_error: str
+    last_commit_ts: float | None
+
+
+def default_spool_dir(url: str) -> Path:
+    """Spool directory for ``url`` under ``platformdirs.user_cache_dir("wattdesk")``.
+
+    One directory per database URL, so two databases never share a queue.
+    """
+    key = hashlib.sha256(make_url(url).render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return Path(platformdirs.user_cache_dir("wattdesk")) / "spool" / key
+
+
+def open_store(url: str) -> SampleStore:
+    """Open the backend store for ``url`` (:class:`SqliteStore` or :class:`PostgresStore`)."""
+    if backend(url) == "sqlite":
+        from db.sqlite_store import SqliteStore
+
+        return SqliteStore(url)
+    from db.postgres_store import PostgresStore
+
+    return PostgresStore(url)
+
+
+class Historian:
+    """Batched, store-and-forward sample writer and reader for one database.
+
+    Parameters
+    ----------
+    url : str | None
+        Database URL of a migrated database (see :func:`db.migrate.upgrade`); default
+        :func:`db.engine.default_url`.
+    memory_limit : int
+        Samples held in memory while the database is unavailable before they are
+        spilled to disk. The writer checks it at least every 0.1 s, so it is exceeded
+        at most by what arrives during one database call (bounded by the connect and
+        busy timeouts).
+    spool_dir : Path | None
+        Disk queue directory; default :func:`default_spool_dir`.
+    batch_size : int
+        Samples per transaction (and per spool segment).
+    flush_interval_s : float
+        Longest time a sample waits in memory before a (smaller) batch is written.
+    retry_interval_s : float
+        Wait between attempts while the database is unavailable.
+    retention_days : float | None
+        Raw samples older than this are deleted; ``None`` keeps them forever.
+    rollup_retention_days : dict[str, float] | None
+        Interval name ('15min', '1h', '1d') → days its buckets are kept; intervals
+        not named are kept forever.
+    prune_interval_s : float
+        How often the writer applies retention.
+
+    Raises
+    ------
+    ValueError
+        Unsupported URL or a non-positive size/interval.
+    """
+
+    def __init__(self, url: str | None = None, *, memory_limit: int = 200_000,
+                 spool_dir: Path | None = None, batch_size: int = 5_000,
+                 flush_interval_s: float = 1.0, retry_interval_s: float = 1.0,
+                 retention_days: float | None = None,
+                 rollup_retention_days: dict[str, float] | None = None,
+                 prune_interval_s: float = 3600.0) -> None:
+        self.url = str(url or default_url())
+        backend(self.url)
+        for name, v in (("memory_limit", memory_limit), ("batch_size", batch_size),
+                        ("flush_interval_s", flush_interval_s), ("retry_interval_s", retry_interval_s),
+                        ("prune_interval_s", prune_interval_s)):
+            if not v > 0:
+                raise ValueError(f"Historian: {name} must be > 0, got {v!r}")
+        unknown = set(rollup_retention_days or {}) - set(INTERVALS)
+        if unknown:
+            raise ValueError(f"Historian: rollup_retention_days names unknown intervals {sorted(unknown)}; "
+                             f"known: {list(INTERVALS)}")
+        self.memory_limit = memory_limit
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.retry_interval_s = retry_interval_s
+        self.retention_days = retention_days
+        self.rollup_retention_days = dict(rollup_retention_days or {})
+        self.prune_interval_s = prune_interval_s
+        self.spool_dir = Path(spool_dir) if spool_dir is not None else default_spool_dir(self.url)
+
+        self._queue: deque[PointValue] = deque()
+        self._inflight: list[Sample] = []
+        self._spool: Spool | None = None
+        self._metas: dict[str, PointMeta] = {}
+        self._metas_lock = threading.Lock()
+        self._metas_dirty = False
+        self._ids: dict[str, int] = {}
+        self._valid_tags: set[str] = set()
+        self._store: SampleStore | None = None
+        self._reader: SampleStore | None = None
+        self._reader_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._deadline = math.inf
+        self._thread: threading.Thread | None = None
+        self._last_prune = 0.0
+        self._committed = 0
+        self._stored = 0
+        self._rejected = 0
+        self._db_ok = False
+        self._last_error = ""
+        self._last_commit_ts: float | None = None
+
+    # -- producer side -----------------------------------------------------------------
+    def register_points(self, metas: Iterable[PointMeta]) -> None:
+        """Declare points' metadata; the writer upserts it into ``points`` (no I/O here)."""
+        with self._metas_lock:
+            for m in metas:
+                self._metas[m.tag] = m
+            self._metas_dirty = True
+        self._wake.set()
+
+    def submit(self, values: Sequence[PointValue]) -> None:
+        """Queue samples for writing. Never blocks and does no I/O; O(len(values)).
+
+        Safe to call from any thread, also before :meth:`start` and after :meth:`stop`
+        (samples then wait for the next start; :meth:`stop` spools them).
+        """
+        self._queue.extend(values)
+        if len(self._queue) >= self.batch_size:
+            self._wake.set()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the spool (replaying what an earlier process left) and start the writer thread.
+
+        Raises
+        ------
+        RuntimeError
+            If already running.
+        OSError
+            If the spool directory cannot be created.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("Historian already started")
+        if self._spool is None:
+            self._spool = Spool(self.spool_dir)
+        self._stopping.clear()
+        self._deadline = math.inf
+        self._thread = threading.Thread(target=self._run, name="historian-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Write what can be written within ``timeout_s``, spool the rest, stop the writer.
+
+        Parameters
+        ----------
+        timeout_s : float
+            Seconds to keep draining; after that (or at the first database failure)
+            everything still queued goes to the disk spool.
+        """
+        thread = self._thread
+        if thread is None:
+            return
+        self._deadline = time.monotonic() + timeout_s
+        self._stopping.set()
+        self._wake.set()
+        thread.join(timeout_s + 10.0)
+        if thread.is_alive():
+            log.error("historian writer did not stop within %.1f s; samples still queued stay in memory",
+                      timeout_s + 10.0)
+            return
+        self._thread = None
+        self._spill_all()
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+    def stats(self) -> HistorianStats:
+        """Return a snapshot of counters and state (cheap; any thread)."""
+        spool = self._spool
+        return HistorianStats(
+            committed=self._committed, stored=self._stored,
+            queued_memory=len(self._queue) + len(self._inflight),
+            spooled=spool.rows if spool is not None else 0, rejected=self._rejected,
+            db_ok=self._db_ok, last_error=self._last_error, last_commit_ts=self._last_commit_ts)
+
+    # -- writer thread ------------------------------------------------------------------
+    def _run(self) -> None:
+        last_write = time.monotonic()
+        while True:
+            self._spill_if_over()
+            stopping = self._stopping.is_set()
+            if stopping and (time.monotonic() >= self._deadline or not self._has_work()):
+                break
+            source = self._next_batch(force=stopping or time.monotonic() - last_write >= self.flush_interval_s)
+            if source is None:
+                self._maybe_prune()
+                self._wake.wait(max(0.0, min(0.1, self.flush_interval_s - (time.monotonic() - last_write))))
+                self._wake.clear()
+                continue
+            seq, batch = source
+            if self._write(batch):
+                last_write = time.monotonic()
+                if seq is None:
+                    self._inflight = []
+                else:
+                    assert self._spool is not None
+                    self._spool.pop(seq)
+            elif stopping:
+                break
+            else:
+                self._pause(self.retry_interval_s)
+        self._close_store()
+
+    def _has_work(self) -> bool:
+        return bool(self._queue or self._inflight or (self._spool is not None and len(self._spool)))
+
+    def _next_batch(self, force: bool) -> tuple[int | None, list[Sample]] | None:
+        """The oldest batch: a spool segment, else the in-flight batch, else a new one from memory."""
+        assert self._spool is not None
+        if len(self._spool):
+            return self._spool.peek()
+        if self._inflight:
+            return None, self._inflight
+        if not self._queue or (len(self._queue) < self.batch_size and not force):
+            return None
+        self._inflight = self._take(self.batch_size)
+        return (None, self._inflight) if self._inflight else None
+
+    def _take(self, n: int) -> list[Sample]:
+        """Pop up to ``n`` samples from memory, validated (bad ones counted as rejected)."""
+        out: list[Sample] = []
+        q = self._queue
+        for _ in range(min(n, len(q))):
+            pv = q.popleft()
+            try:
+                sample = _clean(pv, self._valid_tags)
+            except (TypeError, ValueError, AttributeError) as err:
+                self._rejected += 1
+                self._last_error = f"sample {pv!r} rejected: {err}"
+                continue
+            out.append(sample)
+        return out
+
+    def _write(self, batch: list[Sample]) -> bool:
+        """Write one batch; on failure record the error, drop the connection, return False."""
+        try:
+            store = self._connect()
+            rows = self._rows(store, batch)
+            stored = store.write(rows)
+        except Exception as err:  # any driver failure means: keep the batch queued, retry later
+            self._note_failure(err)
+            return False
+        self._committed += len(batch)
+        self._stored += stored
+        self._last_commit_ts = time.time()
+        self._db_ok = True
+        return True
+
+    def _connect(self) -> SampleStore:
+        if self._store is None:
+            self._store = open_store(self.url)
+            self._ids = {}
+            with self._metas_lock:
+                self._metas_dirty = True
+        if self._metas_dirty:
+            with self._metas_lock:
+                metas = list(self._metas.values())
+                self._metas_dirty = False
+            try:
+                self._ids = self._store.ensure_points(metas)
+            except BaseException:
+                self._metas_dirty = True
+                raise
+        return self._store
+
+    def _rows(self, store: SampleStore, batch: list[Sample]) -> list[tuple[int, int, float | None, int]]:
+        """Map tags to point ids (creating unregistered points) and times to ms."""
+        ids = self._ids
+        unknown = {tag for tag, _, _, _ in batch if tag not in ids}
+        if unknown:
+            with self._metas_lock:
+                metas = [self._metas.get(tag) or PointMeta.from_tag(tag) for tag in unknown]
+            self._ids = ids = store.ensure_points(metas)
+        return [(ids[tag], round(ts * 1000.0), value, q) for tag, ts, value, q in batch]
+
+    def _note_failure(self, err: Exception) -> None:
+        text = f"{type(err).__name__}: {err}".strip()
+        if self._db_ok or text != self._last_error:  # log changes, not every retry
+            log.warning("historian: database unavailable (%s); samples stay queued", text)
+        self._db_ok = False
+        self._last_error = text
+        self._close_store()
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (cut short by stop), spilling memory to disk as needed."""
+        end = time.monotonic() + seconds
+        while not self._stopping.is_set() and (left := end - time.monotonic()) > 0:
+            self._spill_if_over()
+            self._stopping.wait(min(0.1, left))
+
+    def _spill_if_over(self) -> None:
+        if len(self._queue) + len(self._inflight) > self.memory_limit:
+            self._spill_all()
+
+    def _spill_all(self) -> None:
+        """Move the in-flight batch and all of memory, in order, to the spool's tail."""
+        if self._spool is None:
+            self._spool = Spool(self.spool_dir)
+        try:
+            if self._inflight:
+                self._spool.append(self._inflight)
+                self._inflight = []
+            while self._queue:
+                self._spool.append(self._take(self.batch_size))
+        except OSError as err:
+            self._last_error = f"spool {self.spool_dir}: {err}"
+            log.error("historian: cannot spool to disk (%s); samples stay in memory", err)
+
+    def _maybe_prune(self) -> None:
+        if self._store is None or not self._db_ok:
+            return
+        now = time.time()
+        if now - self._last_prune < self.prune_interval_s:
+            return
+        self._last_prune = now
+        if self.retention_days is None and not self.rollup_retention_days:
+            return
+        try:
+            self._store.prune(*self._cutoffs(now))
+        except Exception as err:  # retention is retried at the next interval
+            self._note_failure(err)
+
+    def _cutoffs(self, now_s: float) -> tuple[int | None, dict[str, int]]:
+        now_ms = round(now_s * 1000)
+        samples = None if self.retention_days is None else now_ms - round(self.retention_days * _DAY_MS)
+        rollups = {k: now_ms - round(d * _DAY_MS) for k, d in self.rollup_retention_days.items()}
+        return samples, rollups
+
+    # -- maintenance and reads (any thread) ---------------------------------------------
+    def prune(self, now_s: float | None = None) -> int:
+        """Apply retention now (the writer also does so every ``prune_interval_s``).
+
+        Parameters
+        ----------
+        now_s : float | None
+            Reference time, epoch s UTC; default now.
+
+        Returns
+        -------
+        int
+            Rows deleted.
+
+        Raises
+        ------
+        HistorianError
+            If the database cannot be reached.
+        """
+        return self._read(lambda s: s.prune(*self._cutoffs(time.time() if now_s is None else now_s)))
+
+    def read_range(self, tag: str, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Samples of ``tag`` with ``t0 <= ts < t1``, ascending.
+
+        Parameters
+        ----------
+        tag : str
+        t0, t1 : float
+            Epoch seconds UTC.
+
+        Returns
+        -------
+        ts : ndarray, float64, shape (n,)
+            Epoch seconds UTC (millisecond resolution).
+        value : ndarray, float64, shape (n,)
+            NaN where the sample had no value.
+        quality : ndarray, int8, shape (n,)
+            :class:`app.points.Quality` values.
+
+        Raises
+        ------
+        HistorianError
+            If the database cannot be reached.
+        """
+        return self._read(lambda s: s.read_range(tag, round(t0 * 1000), round(t1 * 1000)))
+
+    def read_rollup(self, tag: str, interval: str, t0: float, t1: float) -> np.ndarray:
+        """Rollup buckets of ``tag`` starting in ``[t0, t1)``, ascending.
+
+        Parameters
+        ----------
+        tag : str
+        interval : str
+            '15min', '1h' or '1d' (days are UTC days).
+        t0, t1 : float
+            Epoch seconds UTC.
+
+        Returns
+        -------
+        ndarray, shape (n,), dtype :data:`db.store.ROLLUP_DTYPE`
+            ``bucket`` (float64 epoch s, bucket start), ``avg``, ``min``, ``max`` (float64,
+            point's unit, over GOOD samples), ``count`` (int64), ``consumption`` (float64,
+            accumulators' delta in their unit, NaN for other points).
+
+        Raises
+        ------
+        ValueError
+            Unknown interval.
+        HistorianError
+            If the database cannot be reached.
+        """
+        if interval not in INTERVALS:
+            raise ValueError(f"unknown rollup interval {interval!r}; known: {list(INTERVALS)}")
+        return self._read(lambda s: s.read_rollup(tag, interval, round(t0 * 1000), round(t1 * 1000)))
+
+    def read_buckets(self, tag: str, t0: float, t1: float, n: int) -> np.ndarray:
+        """min/max of ``tag``'s values in ``n`` equal time buckets of ``[t0, t1)`` (computed in SQL).
+
+        For trends: one bucket per pixel keeps spikes that plain decimation loses.
+
+        Returns
+        -------
+        ndarray, shape (<= n,), dtype :data:`db.store.BUCKET_DTYPE`
+            Non-empty buckets only: ``t`` (float64 epoch s, bucket start), ``min``,
+            ``max`` (float64), ``count`` (int64), ``quality`` (int8, worst in bucket).
+
+        Raises
+        ------
+        ValueError
+            ``n < 1`` or ``t1 <= t0``.
+        HistorianError
+            If the database cannot be reached.
+        """
+        t0_ms, t1_ms = round(t0 * 1000), round(t1 * 1000)
+        if n < 1 or t1_ms <= t0_ms:
+            raise ValueError(f"read_buckets: need n >= 1 and t1 > t0, got n={n}, t0={t0}, t1={t1}")
+        return self._read(lambda s: s.read_buckets(tag, t0_ms, t1_ms, n))
+
+    def _read(self, fn: Callable[[SampleStore], _T]) -> _T:
+        with self._reader_lock:
+            try:
+                if self._reader is None:
+                    self._reader = open_store(self.url)
+                return fn(self._reader)
+            except Exception as err:  # any driver failure becomes one error type for callers
+                if self._reader is not None:
+                    self._reader.close()
+                    self._reader = None
+                raise HistorianError(f"historian {make_url(self.url).render_as_string()}: "
+                                     f"{type(err).__name__}: {err}") from err

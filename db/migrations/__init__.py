@@ -1,0 +1,1 @@
+"""Alembic migration environment for the historian schema (see :mod:`db.migrate`)."""

@@ -1,0 +1,205 @@
+"""Historian on a real SQLite file: round trip, numpy reads, rollups, retention, idempotency."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from app.points import PointValue, Quality
+from db.historian import Historian
+from db.migrate import upgrade
+from db.point_meta import PointMeta
+from db.sqlite_store import SqliteStore
+
+T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z; 1h bucket starts at 1_699_999_200
+H = 3600.0
+
+
+@pytest.fixture
+def url(tmp_path):
+    u = f"sqlite:///{tmp_path / 'hist.sqlite3'}"
+    upgrade(u)
+    return u
+
+
+@pytest.fixture
+def store(url):
+    s = SqliteStore(url)
+    yield s
+    s.close()
+
+
+def wait_until(pred, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def meter(rollover=None):
+    return PointMeta("M1.kwh", "M1", "kwh", unit="kWh", kind="accumulator", rollover=rollover)
+
+
+def test_round_trip_numpy(url, tmp_path):
+    h = Historian(url, spool_dir=tmp_path / "spool", flush_interval_s=0.05)
+    h.register_points([PointMeta("QF1.P", "QF1", "P", unit="kW")])
+    h.start()
+    try:
+        h.submit([PointValue("QF1.P", 1.5 * i, Quality.GOOD, T0 + i) for i in range(100)])
+        h.submit([PointValue("QF1.P", None, Quality.BAD, T0 + 100.5, "timeout after 1.0 s"),
+                  PointValue("QF1.P", math.inf, Quality.UNCERTAIN, T0 + 101)])
+        wait_until(lambda: h.stats().committed == 102)
+        ts, value, quality = h.read_range("QF1.P", T0, T0 + 200)
+    finally:
+        h.stop(5)
+    assert ts.dtype == np.float64 and value.dtype == np.float64 and quality.dtype == np.int8
+    assert ts.shape == value.shape == quality.shape == (102,)
+    np.testing.assert_array_equal(ts[:100], T0 + np.arange(100))
+    assert ts[100] == pytest.approx(T0 + 100.5)
+    np.testing.assert_array_equal(value[:100], 1.5 * np.arange(100))
+    assert math.isnan(value[100]) and math.isnan(value[101])
+    assert list(quality[99:]) == [0, 2, 1]
+    st = h.stats()
+    assert (st.stored, st.queued_memory, st.spooled, st.db_ok) == (102, 0, 0, True)
+    # half-open range, and an unknown tag gives empty arrays
+    assert len(h.read_range("QF1.P", T0 + 10, T0 + 20)[0]) == 10
+    assert [len(a) for a in h.read_range("nope.x", T0, T0 + 200)] == [0, 0, 0]
+
+
+def test_unregistered_tag_is_created_and_bad_samples_rejected(url, tmp_path):
+    h = Historian(url, spool_dir=tmp_path / "spool", flush_interval_s=0.05)
+    h.start()
+    try:
+        h.submit([PointValue("D9.T", 21.5, Quality.GOOD, T0), PointValue("no-dot", 1.0, Quality.GOOD, T0),
+                  PointValue("D9.T", "abc", Quality.GOOD, T0 + 1)])  # type: ignore[arg-type]
+        wait_until(lambda: h.stats().committed == 1)
+    finally:
+        h.stop(5)
+    assert h.stats().rejected == 2
+    assert "rejected" in h.stats().last_error
+    assert list(h.read_range("D9.T", T0, T0 + 10)[1]) == [21.5]
+
+
+def test_read_buckets_keeps_spikes(url, store):
+    ids = store.ensure_points([PointMeta("A.v", "A", "v")])
+    values = np.zeros(1000)
+    values[333] = 99.0
+    values[777] = -5.0
+    store.write([(ids["A.v"], round((T0 + i) * 1000), float(v), 0) for i, v in enumerate(values)])
+    h = Historian(url)
+    b = h.read_buckets("A.v", T0, T0 + 1000, 10)
+    assert len(b) == 10
+    np.testing.assert_allclose(b["t"], T0 + 100 * np.arange(10))
+    assert list(b["count"]) == [100] * 10
+    assert b["max"][3] == 99.0 and b["min"][7] == -5.0
+    assert b["max"][[0, 1, 2, 4, 5, 6, 7, 8, 9]].max() == 0.0
+    with pytest.raises(ValueError):
+        h.read_buckets("A.v", T0, T0, 10)
+
+
+def _hourly(store, url, tag):
+    return Historian(url).read_rollup(tag, "1h", T0 - H, T0 + 10 * H)
+
+
+def test_rollups_avg_min_max_count(url, store):
+    ids = store.ensure_points([PointMeta("A.p", "A", "p")])
+    # 1h bucket [1_699_999_200, +3600): T0 is 800 s into it
+    rows = [(ids["A.p"], round((T0 + 60 * i) * 1000), float(i), 0) for i in range(60)]
+    rows.append((ids["A.p"], round((T0 + 30) * 1000), 1000.0, 2))  # BAD: not aggregated
+    store.write(rows)
+    r = _hourly(store, url, "A.p")
+    assert list(r["bucket"]) == [1_699_999_200.0, 1_700_002_800.0]
+    # the first hour bucket ends 2800 s after T0: minutes 0..46 fall in it
+    first = [i for i in range(60) if T0 + 60 * i < 1_700_002_800]
+    assert r["count"][0] == len(first) and r["count"][1] == 60 - len(first)
+    assert r["avg"][0] == pytest.approx(np.mean(first))
+    assert (r["min"][0], r["max"][0], r["min"][1], r["max"][1]) == (0, first[-1], first[-1] + 1, 59)
+    assert np.isnan(r["consumption"]).all()
+    d = Historian(url).read_rollup("A.p", "1d", T0 - 86400, T0 + 86400)
+    assert d["count"].sum() == 60
+    with pytest.raises(ValueError):
+        Historian(url).read_rollup("A.p", "5min", T0, T0 + H)
+
+
+def test_accumulator_rollover_and_meter_replacement(url, store):
+    ids = store.ensure_points([meter(rollover=1000.0)])
+    pid = ids["M1.kwh"]
+    # hour 0: 900 -> 990 (+90); hour 1: wraps 990 -> 20 (+30), 20 -> 50 (+30);
+    # hour 2: 50 -> 5 is a drop of 45: wrapped delta 955 > 500 -> replacement (0), then 5 -> 15 (+10)
+    readings = [(T0, 900.0), (T0 + 1000, 990.0), (T0 + H, 20.0), (T0 + H + 600, 50.0),
+                (T0 + 2 * H, 5.0), (T0 + 2 * H + 60, 15.0)]
+    store.write([(pid, round(t * 1000), v, 0) for t, v in readings])
+    r = _hourly(store, url, "M1.kwh")
+    assert list(r["consumption"]) == [90.0, 60.0, 10.0]
+    assert list(r["count"]) == [2, 2, 2]
+
+
+def test_accumulator_without_rollover_drop_is_replacement(url, store):
+    pid = store.ensure_points([meter()])["M1.kwh"]
+    store.write([(pid, round((T0 + 60 * i) * 1000), v, 0) for i, v in enumerate([100.0, 110.0, 3.0, 8.0])])
+    assert _hourly(store, url, "M1.kwh")["consumption"].sum() == 15.0
+
+
+def test_incremental_batches_chain_and_late_backlog(url, store):
+    pid = store.ensure_points([meter()])["M1.kwh"]
+    every_10min = [(T0 + 600 * i, 1000.0 + 10 * i) for i in range(30)]  # +10 kWh per step
+
+    def rows(sel):
+        return [(pid, round(t * 1000), v, 0) for t, v in sel]
+
+    # live data first (from index 20), then the outage backlog (0..19) arrives late, out of order
+    store.write(rows(every_10min[20:25]))
+    store.write(rows(every_10min[25:]))
+    store.write(rows(every_10min[10:20][::-1]))
+    store.write(rows(every_10min[:10]))
+    late = _hourly(store, url, "M1.kwh")
+
+    fresh_url = url.replace("hist.sqlite3", "fresh.sqlite3")
+    upgrade(fresh_url)
+    fresh = SqliteStore(fresh_url)
+    try:
+        fresh.ensure_points([meter()])
+        fresh.write(rows(every_10min))
+    finally:
+        fresh.close()
+    in_order = Historian(fresh_url).read_rollup("M1.kwh", "1h", T0 - H, T0 + 10 * H)
+    np.testing.assert_array_equal(late, in_order)
+    assert late["consumption"].sum() == 290.0
+    assert late["count"].sum() == 30
+
+
+def test_replayed_batch_is_a_no_op(url, store):
+    pid = store.ensure_points([meter()])["M1.kwh"]
+    batch = [(pid, round((T0 + 60 * i) * 1000), 10.0 * i, 0) for i in range(100)]
+    assert store.write(batch) == 100
+    before = _hourly(store, url, "M1.kwh")
+    # the commit's acknowledgement was lost: the same batch (and a superset) comes again
+    assert store.write(batch) == 0
+    assert store.write(batch + [(pid, round((T0 + 6000) * 1000), 1000.0, 0)]) == 1
+    after = _hourly(store, url, "M1.kwh")
+    assert after["count"].sum() == before["count"].sum() + 1
+    assert after["consumption"].sum() == before["consumption"].sum() + 10.0
+    (n,) = store.conn.execute("SELECT count(*) FROM samples").fetchone()
+    assert n == 101
+
+
+def test_retention_prunes_samples_and_rollups_separately(url, store, tmp_path):
+    pid = store.ensure_points([PointMeta("A.p", "A", "p")])["A.p"]
+    day = 86400.0
+    store.write([(pid, round((T0 - d * day) * 1000), float(d), 0) for d in range(40)])
+    h = Historian(url, spool_dir=tmp_path / "spool", retention_days=7,
+                  rollup_retention_days={"15min": 14, "1h": 30})
+    deleted = h.prune(now_s=T0)
+    ts, _, _ = h.read_range("A.p", T0 - 100 * day, T0 + day)
+    assert ts.min() == T0 - 7 * day and len(ts) == 8  # a sample exactly at the cut-off stays
+    # T0 lies 800 s into its 15 min and 1 h buckets, so day d's bucket starts before T0 - d days
+    assert len(h.read_rollup("A.p", "15min", T0 - 100 * day, T0 + day)) == 14
+    assert len(h.read_rollup("A.p", "1h", T0 - 100 * day, T0 + day)) == 30
+    assert len(h.read_rollup("A.p", "1d", T0 - 100 * day, T0 + day)) == 40  # kept forever
+    assert deleted == 32 + 26 + 10
+    with pytest.raises(ValueError):
+        Historian(url, rollup_retention_days={"2h": 1})
