@@ -62,16 +62,20 @@ class PointCache:
             latest = self._latest
             for pv in values:
                 received += 1
-                latest[pv.tag] = pv
-                prev = published.get(pv.tag)
-                if (
-                    prev is None
-                    or prev.quality != pv.quality
-                    or _moved(prev.value, pv.value, deadbands.get(pv.tag, 0.0))
-                    or pv.ts - prev.ts >= heartbeat
-                ):
-                    published[pv.tag] = pv
-                    changed.append(pv)
+                tag, value, quality, ts, _ = pv
+                latest[tag] = pv
+                prev = published.get(tag)
+                if prev is not None and prev[2] == quality and ts - prev[3] < heartbeat:
+                    old = prev[1]
+                    if old is None or value is None:
+                        if old is value:
+                            continue
+                    else:
+                        deadband = deadbands.get(tag, 0.0)
+                        if (value == old) if deadband <= 0.0 else (abs(value - old) <= deadband):
+                            continue
+                published[tag] = pv
+                changed.append(pv)
             self.updates += received
             self.published += len(changed)
             subscribers = list(self._subscribers)
@@ -107,14 +111,6 @@ class PointCache:
                     self._subscribers.remove(callback)
 
         return unsubscribe
-
-
-def _moved(old: float | None, new: float | None, deadband: float) -> bool:
-    if old is None or new is None:
-        return old is not new
-    if deadband <= 0.0:
-        return new != old
-    return abs(new - old) > deadband
 
 
 def _deliver(callback: Subscriber, values: Sequence[PointValue]) -> None:
