@@ -4,6 +4,7 @@ Use :func:`load_site` to read a site file; it returns a frozen :class:`SiteConfi
 raises :class:`ConfigError` listing every problem with file, line and field.
 """
 
+from app.config.alarm_rules import SUPPLY_DEPENDENT, AlarmRule, ImbalanceMethod, RuleType
 from app.config.device import Device, Protocol
 from app.config.loader import load_site
 from app.config.point import Category, Medium, Point, PointKind
@@ -12,7 +13,7 @@ from app.config.site import Area, AreaKind, NodeKind, SiteConfig, SiteInfo, Topo
 from app.config.templates import Template, builtin_template_names, load_template
 
 __all__ = [
-    "Area", "AreaKind", "Category", "ConfigError", "Device", "Medium", "NodeKind", "Point",
+    "SUPPLY_DEPENDENT", "AlarmRule", "ImbalanceMethod", "RuleType", "Area", "AreaKind", "Category", "ConfigError", "Device", "Medium", "NodeKind", "Point",
     "PointKind", "Problem", "Protocol", "SiteConfig", "SiteInfo", "Template", "TopologyNode",
     "builtin_template_names", "load_site", "load_template",
 ]

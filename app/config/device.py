@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr
 
+from app.config.alarm_rules import AlarmRule
 from app.config.point import IDENT_PATTERN, Category, Finite, Medium, Point
 from drivers.modbus.spec import ModbusParams, ModbusPoint
 
@@ -73,6 +74,9 @@ class Device(BaseModel):
         Template defaults overridden by the device's own values.
     points : tuple[Point, ...]
         Template points with the device's overrides, then the device's own points.
+    alarms : tuple[AlarmRule, ...]
+        Enabled alarm rules (template rules with the device's overrides, then its own),
+        limits resolved against :attr:`ratings`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -99,6 +103,7 @@ class Device(BaseModel):
     medium: Medium = Medium.ELECTRICITY
     ratings: Ratings = Field(default_factory=dict)
     points: tuple[Point, ...] = ()
+    alarms: tuple[AlarmRule, ...] = ()
 
     _by_name: dict[str, Point] = PrivateAttr(default_factory=dict)
 

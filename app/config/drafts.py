@@ -1,8 +1,8 @@
-"""Point drafts: a point's raw fields together with the file position of each field.
+"""Drafts: a point's or alarm rule's raw fields together with the file position of each field.
 
-A device point may take most fields from a template file and a few overrides from
-the site file; a draft remembers which file and line each field came from so that a
-problem is reported where the faulty value is written.
+A device point (or alarm rule) may take most fields from a template file and a few
+overrides from the site file; a draft remembers which file and line each field came
+from so that a problem is reported where the faulty value is written.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from app.config.yaml_source import FieldPath, YamlDocument
 
 
 @dataclass(frozen=True, slots=True)
-class PointDraft:
-    """A point's raw fields before validation.
+class Draft:
+    """A point's or alarm rule's raw fields before validation.
 
     Attributes
     ----------
@@ -38,14 +38,14 @@ class PointDraft:
     entry: tuple[YamlDocument, FieldPath]
 
     @classmethod
-    def from_entry(cls, raw: Mapping[str, Any], doc: YamlDocument, path: FieldPath) -> PointDraft:
+    def from_entry(cls, raw: Mapping[str, Any], doc: YamlDocument, path: FieldPath) -> Draft:
         """A draft whose every field comes from one list entry at ``path`` in ``doc``."""
         return cls(dict(raw), {f: (doc, (*path, f)) for f in raw}, (doc, path))
 
-    def overridden(self, raw: Mapping[str, Any], doc: YamlDocument, path: FieldPath) -> PointDraft:
+    def overridden(self, raw: Mapping[str, Any], doc: YamlDocument, path: FieldPath) -> Draft:
         """This draft with the fields of ``raw`` (an entry at ``path`` in ``doc``) replacing its own."""
         origins = {**self.origins, **{f: (doc, (*path, f)) for f in raw}}
-        return PointDraft({**self.data, **raw}, origins, (doc, path))
+        return Draft({**self.data, **raw}, origins, (doc, path))
 
     @property
     def name(self) -> str:
@@ -62,12 +62,18 @@ class PointDraft:
         return doc.problem((*path, *loc), message)
 
 
-def resolve_point(draft: PointDraft, problems: list[Problem]) -> Point | None:
+#: Key of a point entry holding the point's own alarm rules (resolved by :mod:`app.config.alarm_rules`).
+POINT_ALARMS = "alarms"
+
+
+def resolve_point(draft: Draft, problems: list[Problem]) -> Point | None:
     """Validate a draft into a :class:`Point` and check its cross-field rules.
+
+    The point's own alarm rules (key ``alarms``) are left to :mod:`app.config.alarm_rules`.
 
     Parameters
     ----------
-    draft : PointDraft
+    draft : Draft
     problems : list[Problem]
         Receives every problem, located in the file that holds the faulty field.
 
@@ -77,7 +83,7 @@ def resolve_point(draft: PointDraft, problems: list[Problem]) -> Point | None:
         ``None`` when any problem was found.
     """
     try:
-        point = Point.model_validate(dict(draft.data))
+        point = Point.model_validate({k: v for k, v in draft.data.items() if k != POINT_ALARMS})
     except ValidationError as exc:
         problems.extend(draft.problem(tuple(e["loc"]), describe(e)) for e in exc.errors())
         return None

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from app.config.alarm_rules import AlarmRule, RuleType, listed_rule_drafts, point_rule_drafts, resolve_rules
 from app.config.device import Device, Protocol
-from app.config.drafts import PointDraft, resolve_point
-from app.config.point import IDENT_PATTERN, Point
+from app.config.drafts import Draft, resolve_point
+from app.config.point import IDENT_PATTERN, Point, PointKind
 from app.config.problems import ConfigError, Problem
 from app.config.registers import register_problems
 from app.config.site import Area, SiteConfig, SiteInfo, TopologyNode
@@ -18,7 +19,7 @@ from app.config.topology import topology_problems
 from app.config.validation import validate_model
 from app.config.yaml_source import FieldPath, YamlDocument, read_yaml
 
-SECTIONS = ("site", "areas", "template_dirs", "devices", "topology")
+SECTIONS = ("site", "areas", "template_dirs", "devices", "topology", "alarms")
 
 
 def load_site(path: str | Path) -> SiteConfig:
@@ -28,7 +29,8 @@ def load_site(path: str | Path) -> SiteConfig:
     ----------
     path : str | Path
         The site YAML file (sections ``site``, ``areas``, ``template_dirs``,
-        ``devices``, ``topology``; see ``docs/configuration.md``).
+        ``devices``, ``topology``, ``alarms``; see ``docs/configuration.md`` and
+        ``docs/alarms.md``).
 
     Returns
     -------
@@ -95,11 +97,41 @@ class _SiteLoader:
                  if (node := validate_model(TopologyNode, raw, doc, ("topology", i), self.problems))]
         device_ids = {d.get("id") for d in _list(doc, "devices", []) if isinstance(d, dict)}
         self.problems.extend(topology_problems(nodes, device_ids, doc))
+        alarms = self._site_alarms(devices, area_ids)
         if self.problems or info is None:
             raise ConfigError(self.problems)
         return SiteConfig(name=info.name, timezone=info.timezone, areas=tuple(areas),
                           devices=tuple(devices), topology=tuple(n for _, n in nodes),
-                          source=doc.file, template_dirs=library.dirs)
+                          alarms=alarms, source=doc.file, template_dirs=library.dirs)
+
+    def _site_alarms(self, devices: list[Device], area_ids: set[str]) -> tuple[AlarmRule, ...]:
+        """Area rules of the ``alarms`` section: daily energy of an area over listed tags."""
+        points = {device.tag(p.name): p for device in devices for p in device.points}
+        rules: list[AlarmRule] = []
+        drafts = listed_rule_drafts(self.doc.data.get("alarms"), self.doc, ("alarms",), self.problems)
+        for draft in drafts.values():
+            resolved = resolve_rules([draft], None, {}, self.problems)
+            if not resolved:
+                continue
+            rule = resolved[0]
+            found: list[tuple[str, str]] = []
+            if rule.type is not RuleType.DAILY_ENERGY:
+                found.append(("type", f"the site's alarms are area rules of type daily_energy; put a "
+                                      f"{rule.type.value} rule on a device or template"))
+            if rule.area is None:
+                found.append(("area", "an area rule needs 'area'"))
+            elif rule.area not in area_ids:
+                found.append(("area", f"unknown area {rule.area!r}"))
+            for tag in rule.points:
+                point = points.get(tag)
+                if point is None:
+                    found.append(("points", f"unknown tag {tag!r} (expected '<device id>.<point name>')"))
+                elif point.kind is not PointKind.ACCUMULATOR:
+                    found.append(("points", f"{tag!r} is {point.kind.value}; an energy rule sums accumulators"))
+            self.problems.extend(draft.problem((field,), message) for field, message in found)
+            if not found:
+                rules.append(rule)
+        return tuple(rules)
 
     def _areas(self) -> tuple[list[Area], set[str]]:
         """Validated root areas, and every area id written in the file (valid or not)."""
@@ -160,7 +192,7 @@ class _SiteLoader:
 
     def _device(self, raw: dict[Any, Any], here: FieldPath, library: TemplateLibrary) -> Device | None:
         """One device with its template merged, or ``None`` after reporting its problems."""
-        fields = {k: v for k, v in raw.items() if k != "points"}
+        fields = {k: v for k, v in raw.items() if k not in ("points", "alarms")}
         before = len(self.problems)
         template = None
         name = raw.get("template")
@@ -183,18 +215,27 @@ class _SiteLoader:
                 fields["ratings"] = {**template.ratings, **own}
         shell = validate_model(Device, fields, self.doc, here, self.problems)
         points = self._points(raw.get("points"), here, template)
+        listed = listed_rule_drafts(raw.get("alarms"), self.doc, (*here, "alarms"), self.problems,
+                                    base=template.alarm_drafts if template is not None else {})
         if shell is not None:
             self._check_connection(shell, here)
         if shell is None or points is None or len(self.problems) > before:
             return None
+        rule_drafts = [r for _, d in points for r in point_rule_drafts(d, self.problems)]
+        alarms = resolve_rules([*rule_drafts, *listed.values()], {p.name: p for p, _ in points},
+                               shell.ratings, self.problems)
+        if len(self.problems) > before:
+            return None
         resolved = tuple(p.model_copy(update={"category": p.category or shell.category,
-                                              "medium": p.medium or shell.medium}) for p in points)
-        return Device.model_validate({**shell.model_dump(exclude={"points"}), "points": resolved})
+                                              "medium": p.medium or shell.medium}) for p, _ in points)
+        return Device.model_validate({**shell.model_dump(exclude={"points", "alarms"}), "points": resolved,
+                                      "alarms": alarms})
 
-    def _points(self, raw_points: Any, here: FieldPath, template: Template | None) -> list[Point] | None:
-        """Template points with this device's overrides, then its own points."""
-        drafts: dict[str, PointDraft] = dict(template.drafts) if template is not None else {}
-        extra: list[PointDraft] = []
+    def _points(self, raw_points: Any, here: FieldPath,
+                template: Template | None) -> list[tuple[Point, Draft]] | None:
+        """Template points with this device's overrides, then its own points, with their drafts."""
+        drafts: dict[str, Draft] = dict(template.drafts) if template is not None else {}
+        extra: list[Draft] = []
         overridden: dict[str, int] = {}
         ok = True
         if raw_points is None:
@@ -219,8 +260,8 @@ class _SiteLoader:
             if isinstance(name, str) and template is not None and name in template.drafts:
                 drafts[name] = drafts[name].overridden(entry, self.doc, path)
             else:
-                extra.append(PointDraft.from_entry(entry, self.doc, path))
-        resolved: list[tuple[Point, PointDraft]] = []
+                extra.append(Draft.from_entry(entry, self.doc, path))
+        resolved: list[tuple[Point, Draft]] = []
         for draft in [*drafts.values(), *extra]:
             point = resolve_point(draft, self.problems)
             if point is None:
@@ -229,7 +270,7 @@ class _SiteLoader:
                 resolved.append((point, draft))
         found = register_problems(resolved)
         self.problems.extend(found)
-        return [p for p, _ in resolved] if ok and not found else None
+        return resolved if ok and not found else None
 
     def _check_connection(self, device: Device, here: FieldPath) -> None:
         """Protocol-specific required fields and ranges."""

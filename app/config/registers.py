@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.config.drafts import PointDraft
+from app.config.drafts import Draft
 from app.config.point import Point
 from app.config.problems import Problem
 
@@ -23,12 +23,12 @@ def _span(p: Point) -> str:
     return f"{where} bit {p.bit}" if p.bit is not None else where
 
 
-def register_problems(points: Sequence[tuple[Point, PointDraft]]) -> list[Problem]:
+def register_problems(points: Sequence[tuple[Point, Draft]]) -> list[Problem]:
     """Duplicate point names and overlapping registers in one register map.
 
     Parameters
     ----------
-    points : Sequence[tuple[Point, PointDraft]]
+    points : Sequence[tuple[Point, Draft]]
         The validated points of one device (or template) with their drafts.
 
     Returns
@@ -46,7 +46,7 @@ def register_problems(points: Sequence[tuple[Point, PointDraft]]) -> list[Proble
         seen.setdefault(point.name, point)
     order = {id(draft): n for n, (_, draft) in enumerate(points)}
     ordered = sorted(points, key=lambda pd: (pd[0].table.value, pd[0].address))
-    active: list[tuple[Point, PointDraft]] = []
+    active: list[tuple[Point, Draft]] = []
     for point, draft in ordered:
         active = [(a, d) for a, d in active if a.table is point.table and a.end_address >= point.address]
         for earlier, earlier_draft in active:

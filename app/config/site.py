@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, field_validator
 
+from app.config.alarm_rules import AlarmRule
 from app.config.device import Device, Ratings
 from app.config.point import IDENT_PATTERN, Finite, Point
 
@@ -139,6 +140,8 @@ class SiteConfig(BaseModel):
         Roots of the area tree.
     devices : tuple[Device, ...]
     topology : tuple[TopologyNode, ...]
+    alarms : tuple[AlarmRule, ...]
+        Area rules of the site (daily energy of an area); points are tags.
     source : Path
         The site file.
     template_dirs : tuple[Path, ...]
@@ -152,6 +155,7 @@ class SiteConfig(BaseModel):
     areas: tuple[Area, ...] = ()
     devices: tuple[Device, ...] = ()
     topology: tuple[TopologyNode, ...] = ()
+    alarms: tuple[AlarmRule, ...] = ()
     source: Path
     template_dirs: tuple[Path, ...] = ()
 

@@ -7,7 +7,9 @@ A template file holds::
     category: power              # default energy sub-item of devices using it
     medium: electricity          # default medium
     ratings: {In_A: 63.0}        # nameplate defaults, overridden per device
-    points: [ {name: ..., kind: ..., table: ..., address: ..., type: ...}, ... ]
+    points: [ {name: ..., kind: ..., table: ..., address: ..., type: ...,
+               alarms: [ {type: high, warning: ..., alarm: ...} ]}, ... ]
+    alarms: [ {id: ..., type: ..., points: [...], ...}, ... ]   # rules over several points
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.config.alarm_rules import AlarmRule, listed_rule_drafts, point_rule_drafts, resolve_rules
 from app.config.device import Ratings
-from app.config.drafts import PointDraft, resolve_point
+from app.config.drafts import Draft, resolve_point
 from app.config.point import IDENT_PATTERN, Category, Medium, Point
 from app.config.problems import ConfigError, Problem
 from app.config.registers import register_problems
@@ -57,8 +60,13 @@ class Template:
         The register map, in file order (category/medium left as written).
     source : Path
         The template file.
-    drafts : Mapping[str, PointDraft]
+    drafts : Mapping[str, Draft]
         Raw point entries by name with their file positions, for merging device overrides.
+    alarms : tuple[AlarmRule, ...]
+        The template's alarm rules (point-level, then listed) resolved against its own
+        ratings; a device resolves them again against its ratings.
+    alarm_drafts : Mapping[str, Draft]
+        Raw entries of the template's ``alarms`` list by rule id, for device overrides.
     """
 
     name: str
@@ -68,7 +76,9 @@ class Template:
     ratings: Mapping[str, float]
     points: tuple[Point, ...]
     source: Path
-    drafts: Mapping[str, PointDraft]
+    drafts: Mapping[str, Draft]
+    alarms: tuple[AlarmRule, ...]
+    alarm_drafts: Mapping[str, Draft]
 
 
 def parse_template(file: Path, problems: list[Problem]) -> Template | None:
@@ -93,13 +103,13 @@ def parse_template(file: Path, problems: list[Problem]) -> Template | None:
         found.append(doc.problem((), "a template must be a mapping with name, points, ..."))
     elif isinstance(doc.data, dict):
         raw = doc.data
-        header = validate_model(TemplateHeader, {k: v for k, v in raw.items() if k != "points"},
+        header = validate_model(TemplateHeader, {k: v for k, v in raw.items() if k not in ("points", "alarms")},
                                 doc, (), found)
         if header is not None and header.name != file.stem:
             found.append(doc.problem(("name",), f"template name {header.name!r} must equal "
                                                 f"the file name {file.stem!r}"))
         raw_points = raw.get("points")
-        resolved: list[tuple[Point, PointDraft]] = []
+        resolved: list[tuple[Point, Draft]] = []
         if not isinstance(raw_points, list) or not raw_points:
             found.append(doc.problem(("points",), "a template needs a non-empty list of points"))
         else:
@@ -107,17 +117,22 @@ def parse_template(file: Path, problems: list[Problem]) -> Template | None:
                 if not isinstance(entry, dict):
                     found.append(doc.problem(("points", index), "a point must be a mapping"))
                     continue
-                draft = PointDraft.from_entry(entry, doc, ("points", index))
+                draft = Draft.from_entry(entry, doc, ("points", index))
                 point = resolve_point(draft, found)
                 if point is not None:
                     resolved.append((point, draft))
             found.extend(register_problems(resolved))
+        alarm_drafts = listed_rule_drafts(raw.get("alarms"), doc, ("alarms",), found)
         if header is not None and not found:
-            template = Template(
-                name=header.name, description=header.description, category=header.category,
-                medium=header.medium, ratings=header.ratings,
-                points=tuple(p for p, _ in resolved), source=file,
-                drafts={p.name: d for p, d in resolved})
+            rule_drafts = [r for _, d in resolved for r in point_rule_drafts(d, found)]
+            alarms = resolve_rules([*rule_drafts, *alarm_drafts.values()], {p.name: p for p, _ in resolved},
+                                   header.ratings, found)
+            if not found:
+                template = Template(
+                    name=header.name, description=header.description, category=header.category,
+                    medium=header.medium, ratings=header.ratings,
+                    points=tuple(p for p, _ in resolved), source=file,
+                    drafts={p.name: d for p, d in resolved}, alarms=alarms, alarm_drafts=alarm_drafts)
     problems.extend(found)
     return template
 

@@ -1,0 +1,179 @@
+"""What the alarm engine hands out: journal events, alarm snapshots, updates, and the
+callables it accepts (journal sink, subscriber, permission check, baseline provider)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from app.alarms.states import AlarmState
+
+
+class EventKind(str, enum.Enum):
+    """Kind of a journal event (the historian's ``events.kind``)."""
+
+    RAISED = "alarm_raised"
+    CLEARED = "alarm_cleared"
+    ACKED = "alarm_acked"
+    SHELVED = "alarm_shelved"
+    UNSHELVED = "alarm_unshelved"
+    SHELF_EXPIRED = "alarm_shelf_expired"
+    SUPPRESSED = "alarm_suppressed"
+    UNSUPPRESSED = "alarm_unsuppressed"
+    REMOVED = "alarm_out_of_service"
+    RESTORED = "alarm_returned_to_service"
+    FLOOD_BEGAN = "alarm_flood_began"
+    FLOOD_ENDED = "alarm_flood_ended"
+
+
+class AlarmEvent(NamedTuple):
+    """One journal record: an alarm transition, an operator action on an alarm, or a flood.
+
+    Attributes
+    ----------
+    ts : float
+        UTC epoch seconds (the value's time for raise/clear, the clock's for actions).
+    kind : EventKind
+    alarm_id : str
+        Empty for flood events.
+    source : str
+        Tag (per-point alarms), device id (device alarms) or area id (area alarms, floods).
+    area : str
+    priority : int
+        1..4; 0 for flood events.
+    state : AlarmState | None
+        State after the event (``None`` for flood events).
+    message : str
+    value : float | None
+        The value that raised or cleared the alarm, in the point's unit (imbalance: %).
+    limit : float | None
+        The limit crossed.
+    user, workstation : str
+        Who acted (empty for events of the process).
+    reason : str
+        Shelving / out-of-service reason, trip cause, suppression cause.
+    cause : str
+        Id of the alarm this one is a consequence of (a breaker trip), else empty.
+    """
+
+    ts: float
+    kind: EventKind
+    alarm_id: str
+    source: str
+    area: str
+    priority: int
+    state: AlarmState | None
+    message: str
+    value: float | None = None
+    limit: float | None = None
+    user: str = ""
+    workstation: str = ""
+    reason: str = ""
+    cause: str = ""
+
+    def to_row(self) -> dict[str, Any]:
+        """The event as a row of the historian's ``events`` table (``ts`` in ms UTC)."""
+        return {
+            "ts": int(round(self.ts * 1000)), "kind": self.kind.value, "source": self.source,
+            "area": self.area, "priority": self.priority, "message": self.message,
+            "user": self.user, "workstation": self.workstation,
+            "data": {"alarm_id": self.alarm_id, "state": self.state.value if self.state else None,
+                     "value": self.value, "limit": self.limit, "reason": self.reason,
+                     "cause": self.cause},
+        }
+
+
+class Alarm(NamedTuple):
+    """Snapshot of one alarm, as lists and banners show it.
+
+    Attributes
+    ----------
+    id : str
+        ``"<tag>:<rule>[:<level>]"``, ``"<device>:<rule>[:<level>]"`` or ``"<area>:<rule>:<level>"``.
+    rule : str
+        Rule id.
+    type : str
+        Rule type (``high``, ``trip``, ...).
+    level : str
+        ``"warning"`` (预警), ``"alarm"`` (报警) or ``""`` for single-level rules.
+    source, device, area : str
+        Tag / device id / area id; device is empty for area rules.
+    priority : int
+        1 (most urgent) .. 4.
+    state : AlarmState
+    active : bool
+        The process condition.
+    message : str
+    value, limit : float | None
+        Last value evaluated and the limit, in the point's unit.
+    raised_ts, state_ts : float
+        UTC epoch seconds of the last raise and of the last state change (0: never).
+    acked_by : str
+    shelved_until : float | None
+        UTC epoch seconds at which shelving expires.
+    shelved_by, note : str
+        Who shelved or removed from service, and why; the trip cause for trips.
+    cause : str
+        Id of the cause alarm (a breaker trip) this alarm is grouped under, else empty.
+    """
+
+    id: str
+    rule: str
+    type: str
+    level: str
+    source: str
+    device: str
+    area: str
+    priority: int
+    state: AlarmState
+    active: bool
+    message: str
+    value: float | None
+    limit: float | None
+    raised_ts: float
+    state_ts: float
+    acked_by: str
+    shelved_until: float | None
+    shelved_by: str
+    note: str
+    cause: str
+
+
+class AlarmUpdate(NamedTuple):
+    """What a subscriber receives after every batch of changes.
+
+    Attributes
+    ----------
+    changed : tuple[Alarm, ...]
+        Alarms whose state, value of interest, cause or note changed.
+    alarms : tuple[Alarm, ...]
+        Every alarm not in NORMAL (annunciated, shelved, suppressed, out of service),
+        most urgent first, newest first within a priority.
+    floods : frozenset[str]
+        Areas in alarm flood now.
+    """
+
+    changed: tuple[Alarm, ...]
+    alarms: tuple[Alarm, ...]
+    floods: frozenset[str]
+
+
+class DayType(str, enum.Enum):
+    """Day type of a consumption baseline."""
+
+    WORKDAY = "workday"
+    WEEKEND = "weekend"
+
+
+#: Receives every journal event, on the engine thread; must not block (queue it).
+JournalSink = Callable[[AlarmEvent], None]
+#: Receives every update, on the engine thread; must not block.
+AlarmSubscriber = Callable[[AlarmUpdate], None]
+#: ``(user, action, alarm) -> allowed``; action is ``ack``, ``shelve``, ``unshelve``,
+#: ``remove`` or ``restore``.
+PermissionCheck = Callable[[str, str, Alarm], bool]
+#: ``(tag, local start of the interval, interval seconds, day type) -> expected consumption``
+#: of that interval in the accumulator's unit, or ``None`` while no baseline is known.
+BaselineProvider = Callable[[str, datetime, int, DayType], float | None]

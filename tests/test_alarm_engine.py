@@ -1,0 +1,136 @@
+"""The alarm engine in its thread, fed through a real point cache; actions, journal, subscribers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.alarms import AlarmEngine, AlarmPermissionError, AlarmState, EventKind, UnknownAlarmError
+from app.cache import PointCache
+from tests.alarm_site import good, write_site
+
+T0 = 1_750_000_000.0
+
+
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def site(tmp_path):
+    return write_site(tmp_path)
+
+
+@pytest.fixture
+def running(site):
+    clock = ManualClock(T0)
+    journal = []
+    updates = []
+    engine = AlarmEngine(site, clock, journal=journal.append, workstation="ws-test", tick_s=0.01)
+    cache = PointCache()
+    engine.subscribe(updates.append)
+    engine.start(cache)
+    yield engine, cache, clock, journal, updates
+    engine.stop()
+
+
+def test_values_through_the_cache_raise_alarms_on_the_engine_thread(running):
+    engine, cache, clock, journal, updates = running
+    seen_threads = set()
+    engine.subscribe(lambda update: seen_threads.add(threading.current_thread().name))
+    cache.update([good("IO.smoke", 1, T0)])
+    assert engine.flush()
+    alarm = engine.alarm("IO.smoke:smoke_state")
+    assert alarm.state is AlarmState.UNACK_ACTIVE and alarm.area == "R2" and alarm.priority == 1
+    assert [e.kind for e in journal] == [EventKind.RAISED]
+    assert journal[0].to_row()["data"]["alarm_id"] == "IO.smoke:smoke_state"
+    last = updates[-1]
+    assert [a.id for a in last.changed] == ["IO.smoke:smoke_state"]
+    assert [a.id for a in last.alarms] == ["IO.smoke:smoke_state"]
+    assert "alarm-engine" in seen_threads
+
+
+def test_ack_and_ack_all_from_another_thread(running):
+    engine, cache, clock, journal, updates = running
+    cache.update([good("IO.smoke", 1, T0), good("IO.door", 1, T0)])
+    assert engine.flush()
+    assert engine.ack("IO.smoke:smoke_state", "alice")
+    assert not engine.ack("IO.smoke:smoke_state", "alice")
+    assert engine.ack_all("bob", area="R2") == 1
+    assert engine.flush()
+    acks = [e for e in journal if e.kind is EventKind.ACKED]
+    assert [(e.alarm_id, e.user, e.workstation) for e in acks] == [
+        ("IO.smoke:smoke_state", "alice", "ws-test"), ("IO.door:door_state", "bob", "ws-test")]
+    assert {a.state for a in updates[-1].alarms} == {AlarmState.ACK_ACTIVE}
+
+
+def test_shelving_expires_by_itself(running):
+    engine, cache, clock, journal, updates = running
+    cache.update([good("IO.smoke", 1, T0)])
+    assert engine.flush()
+    engine.shelve("IO.smoke:smoke_state", "alice", 300.0, "detector being cleaned")
+    assert engine.alarm("IO.smoke:smoke_state").state is AlarmState.SHELVED
+    clock.now = T0 + 301
+    deadline = threading.Event()
+    for _ in range(200):
+        if engine.alarm("IO.smoke:smoke_state").state is AlarmState.UNACK_ACTIVE:
+            break
+        deadline.wait(0.01)
+    assert engine.alarm("IO.smoke:smoke_state").state is AlarmState.UNACK_ACTIVE
+    assert engine.flush()
+    assert [e.kind for e in journal] == [EventKind.RAISED, EventKind.SHELVED, EventKind.SHELF_EXPIRED]
+
+
+def test_bad_requests_are_refused_clearly(running, site):
+    engine = running[0]
+    with pytest.raises(ValueError, match="at most 28800 s"):
+        engine.shelve("IO.smoke:smoke_state", "alice", 9 * 3600, "too long")
+    with pytest.raises(ValueError, match="needs a reason"):
+        engine.shelve("IO.smoke:smoke_state", "alice", 60, " ")
+    with pytest.raises(UnknownAlarmError, match="no alarm 'IO.nothing:x'"):
+        engine.ack("IO.nothing:x", "alice")
+    refusing = AlarmEngine(site, ManualClock(T0), permission=lambda user, action, alarm: action != "shelve")
+    with pytest.raises(AlarmPermissionError, match="'eve' may not shelve"):
+        refusing.shelve("IO.smoke:smoke_state", "eve", 60, "no right")
+    assert refusing.alarm("IO.smoke:smoke_state").state is AlarmState.NORMAL
+
+
+def test_failing_journal_and_subscriber_do_not_stop_the_engine(site):
+    def broken(_):
+        raise RuntimeError("database down")
+
+    engine = AlarmEngine(site, ManualClock(T0), journal=broken, tick_s=0.01)
+    engine.subscribe(broken)
+    engine.start()
+    try:
+        engine.submit([good("IO.smoke", 1, T0)])
+        assert engine.flush()
+        engine.submit([good("IO.door", 1, T0)])
+        assert engine.flush()
+        assert {a.id for a in engine.alarms()} == {"IO.smoke:smoke_state", "IO.door:door_state"}
+    finally:
+        engine.stop()
+
+
+def test_start_stop_and_late_subscriber_replay(site):
+    engine = AlarmEngine(site, ManualClock(T0), tick_s=0.01)
+    cache = PointCache()
+    cache.update([good("IO.smoke", 1, T0)])
+    engine.start(cache)                    # replay of the cache raises the alarm
+    with pytest.raises(RuntimeError, match="already running"):
+        engine.start()
+    assert engine.flush()
+    got = []
+    engine.subscribe(got.append)
+    assert [a.id for a in got[0].alarms] == ["IO.smoke:smoke_state"]
+    engine.stop()
+    assert not engine.flush()
+    cache.update([good("IO.door", 1, T0)])   # unsubscribed: no effect, no error
+    assert engine.alarm("IO.door:door_state").state is AlarmState.NORMAL
