@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.acquisition import AcquisitionEngine, DeviceStatus
+from app.alarms import AlarmEngine
 from app.cache import PointCache
 from app.config import SiteConfig
 from app.points import Quality
@@ -46,17 +48,18 @@ class CollectorStatus:
     queued: int
     spooled: int
     db_ok: bool
+    alarms_active: int
 
     def line(self) -> str:
         db = "ok" if self.db_ok else "DOWN (buffering)"
         return (f"devices online {self.devices_online}/{self.devices}, "
                 f"points good {self.points_good}/{self.points}, "
                 f"samples committed {self.committed}, queued {self.queued}, "
-                f"spooled {self.spooled}, database {db}")
+                f"spooled {self.spooled}, database {db}, active alarms {self.alarms_active}")
 
 
 class Collector:
-    """Point cache, acquisition engine and historian for one site and one database.
+    """Point cache, acquisition engine, alarm engine and historian for one site and one database.
 
     Parameters
     ----------
@@ -73,24 +76,29 @@ class Collector:
         deadbands = {device.tag(p.name): p.deadband for device, p in site.iter_points()}
         self.cache = PointCache(deadbands)
         self.historian = Historian(db_url)
+        self.alarms = AlarmEngine(site)
         self.engine = AcquisitionEngine(site.devices, self.cache)
         self._unsubscribe = None
 
     def start(self) -> None:
-        """Upgrade the schema, start the historian, then acquisition."""
+        """Upgrade the schema, start the historian and the alarm engine, then acquisition."""
         upgrade(self.db_url)
         self.historian.register_points(point_metadata(self.site))
         self.historian.start()
         self._unsubscribe = self.cache.subscribe(self.historian.submit, replay=False)
+        self.alarms.start(self.cache)
         try:
             self.engine.start()
         except Exception:
+            self.alarms.stop()
             self.historian.stop()
             raise
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Stop acquisition, then flush the historian (what cannot be written stays spooled)."""
+        """Stop acquisition, then the alarm engine, then flush the historian (what cannot be
+        written stays spooled)."""
         self.engine.stop()
+        self.alarms.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.historian.stop(timeout_s)
@@ -108,11 +116,12 @@ class Collector:
             queued=stats.queued_memory,
             spooled=stats.spooled,
             db_ok=stats.db_ok,
+            alarms_active=sum(a.active for a in self.alarms.alarms()),
         )
 
 
-def run_until(stop_requested, collector: Collector, report_every_s: float = 10.0,
-              duration_s: float | None = None, out=print) -> None:
+def run_until(stop_requested: Callable[[], bool], collector: Collector, report_every_s: float = 10.0,
+              duration_s: float | None = None, out: Callable[..., None] = print) -> None:
     """Print the collector's status every ``report_every_s`` until ``stop_requested()``
     or ``duration_s`` elapses."""
     started = time.monotonic()
