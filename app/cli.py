@@ -2,7 +2,9 @@
 
 Sub-commands
 ------------
-demo      the demo plant (simulated Modbus TCP devices on 127.0.0.1) polled into SQLite
+demo      the demo plant (simulated Modbus TCP devices on 127.0.0.1) polled into SQLite,
+          shown on the operator workstation (``--headless``: status lines only)
+wall      the wall display (full screen, read-only, rotating views) on the demo plant or a site
 collect   headless collector: acquisition and historian for a site file and a database URL
 check     validate a site file and list every problem
 db        database schema management (``wattdesk db upgrade``)
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -75,6 +78,41 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_seconds(text: str) -> float:
+    """argparse type: a number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 seconds, got {text}")
+    return value
+
+
+def _require_display() -> None:
+    """Exit 2 with advice when Qt would find no screen (Linux without X11/Wayland)."""
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        print("wattdesk: no display (DISPLAY/WAYLAND_DISPLAY unset); use --headless for status lines, "
+              "or run under a desktop or Xvfb", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _run_gui(site: SiteConfig, db_url: str, wall: bool, cycle_s: float | None = None) -> int:
+    """Collector plus the workstation (or the wall display) until the window is closed."""
+    from app.collector import Collector
+    from app.ui.app import run_workstation
+    from app.ui.services import UiSettings
+
+    settings = UiSettings() if cycle_s is None else UiSettings(wall_cycle_s=cycle_s)
+    collector = Collector(site, db_url)
+    collector.start()
+    try:
+        return run_workstation(collector, settings, wall=wall)
+    finally:
+        collector.stop()
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from db.engine import default_url
     from drivers.sim.plant import PlantProcess
@@ -82,13 +120,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     site = _load_or_exit(DEMO_SITE)
     db_url = args.db or default_url()
+    if not args.headless:
+        _require_display()
     plant = PlantProcess(base_port=args.base_port)
     plant.start()
     try:
         site = plant.site_config(site)
         print(f"wattdesk: demo plant up — {len(site.devices)} simulated Modbus TCP devices "
               "on 127.0.0.1", flush=True)
-        return _run_collector(site, db_url, args.duration)
+        if args.headless:
+            return _run_collector(site, db_url, args.duration)
+        return _run_gui(site, db_url, wall=False)
+    finally:
+        plant.stop()
+
+
+def cmd_wall(args: argparse.Namespace) -> int:
+    from db.engine import default_url
+
+    db_url = args.db or default_url()
+    _require_display()
+    if args.site is not None:
+        return _run_gui(_load_or_exit(args.site), db_url, wall=True, cycle_s=args.cycle)
+    from drivers.sim.plant import PlantProcess
+    from resources import DEMO_SITE
+
+    site = _load_or_exit(DEMO_SITE)
+    plant = PlantProcess(base_port=args.base_port)
+    plant.start()
+    try:
+        return _run_gui(plant.site_config(site), db_url, wall=True, cycle_s=args.cycle)
     finally:
         plant.stop()
 
@@ -116,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="move the simulated devices to ports from this one on")
     demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     demo.set_defaults(func=cmd_demo)
+
+    wall = sub.add_parser("wall", help="wall display: full screen, read-only, rotating views")
+    wall.add_argument("--site", type=Path, default=None,
+                      help="site YAML file to collect from (default: the demo plant)")
+    wall.add_argument("--db", help="database URL (default: SQLite in the user data dir)")
+    wall.add_argument("--cycle", type=_positive_seconds, default=None, help="seconds per view (default 20)")
+    wall.add_argument("--base-port", type=int, default=None,
+                      help="demo plant only: move the simulated devices to ports from this one on")
+    wall.set_defaults(func=cmd_wall)
 
     collect = sub.add_parser("collect", help="headless collector: acquisition and historian")
     collect.add_argument("--site", type=Path, required=True, help="site YAML file")

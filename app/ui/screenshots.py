@@ -1,0 +1,182 @@
+"""Render every view of the live demo, and the wall display, to PNG.
+
+``python -m app.ui.screenshots OUTDIR [--settle S]`` starts the demo plant (real Modbus
+TCP servers on free ports of 127.0.0.1) and a collector writing to a temporary SQLite
+database, opens the workstation on the current display (Xvfb ``DISPLAY=:99`` or
+``QT_QPA_PLATFORM=offscreen``), and saves, for Chinese and English and for the dark
+and light themes, ``<view>_<language>_<theme>.png`` of every installed view, then
+``wall_<view>_<language>.png`` of each wall display page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.collector import Collector
+from app.config import load_site
+from app.ui.app import Appearance, build_services, create_application
+from app.ui.services import UiSettings
+from drivers.sim.plant import DemoPlant
+from resources import DEMO_SITE
+
+OFFLINE_IN_SHOTS = "ENV_HV"  #: device taken offline before the shots, to show a lost device
+
+
+def free_port_block(count: int, attempts: int = 50) -> int:
+    """First port of ``count`` consecutive free TCP ports on 127.0.0.1.
+
+    Raises
+    ------
+    RuntimeError
+        No free block found in ``attempts`` tries.
+    """
+    for _ in range(attempts):
+        base = random.randrange(20000, 60000 - count)
+        socks = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError(f"no block of {count} free TCP ports on 127.0.0.1")
+
+
+def pump(seconds: float, until: Callable[[], bool] | None = None) -> None:
+    """Run the Qt event loop for ``seconds`` (or until ``until()`` is true)."""
+    app = QApplication.instance()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return
+        time.sleep(0.02)
+
+
+def save(widget: QWidget, path: Path) -> Path:
+    """Grab ``widget`` to the PNG ``path``.
+
+    Raises
+    ------
+    OSError
+        The image could not be written.
+    """
+    if not widget.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def render_all(outdir: Path, settle_s: float = 12.0, out=print) -> list[Path]:
+    """Start the demo, render every view in both languages and themes and the wall display.
+
+    Returns
+    -------
+    list of Path
+        The PNG files written.
+    """
+    from app.ui.main_window import MainWindow
+    from app.ui.wall import WallWindow
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    app = create_application()
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="wattdesk-shots-") as tmp:
+        site = load_site(DEMO_SITE)
+        span = max(d.port for d in site.devices) - min(d.port for d in site.devices) + 1
+        plant = DemoPlant(base_port=free_port_block(span))
+        plant.start()
+        collector = Collector(plant.site, f"sqlite:///{tmp}/demo.sqlite")
+        collector.start()
+        settings = UiSettings()
+        services = build_services(collector, settings)
+        appearance = Appearance(settings)
+        appearance.apply()
+        services.bridge.start()
+        window = MainWindow(services, appearance)
+        try:
+            window.resize(1600, 950)
+            window.show()
+            out(f"waiting up to {settle_s:.0f} s for the demo plant to be polled…", flush=True)
+            pump(settle_s, until=lambda: collector.status().devices_online == len(plant.site.devices)
+                 and collector.status().committed > 2000)
+            plant.trigger("offline", OFFLINE_IN_SHOTS)  # shows how a lost device looks
+            pump(15.0, until=lambda: not collector.engine.status[OFFLINE_IN_SHOTS].online)
+            pump(1.0)
+            overview = window.views.get("overview")
+            if overview is not None:
+                overview.refresh_energy()
+                overview.wait_idle()
+            for language in ("zh_CN", "en"):
+                appearance.set_language(language)
+                for theme in ("dark", "light"):
+                    appearance.set_theme(theme)
+                    for key in window.views:
+                        window.show_view(key)
+                        if key == "devices":
+                            tree = window.views[key].tree
+                            tree.collapseAll()
+                            proxy = window.views[key].proxy
+                            for row in range(proxy.rowCount()):
+                                if proxy.index(row, 0).data().startswith(OFFLINE_IN_SHOTS):
+                                    tree.expand(proxy.index(row, 0))
+                                    tree.scrollTo(proxy.index(row, 0), tree.ScrollHint.PositionAtTop)
+                        pump(1.0)
+                        written.append(save(window, outdir / f"{key}_{language}_{theme}.png"))
+                        out(written[-1], flush=True)
+            window.hide()
+            appearance.set_theme("dark")
+            for language in ("zh_CN", "en"):
+                appearance.set_language(language)
+                wall = WallWindow(services, cycle_s=3600)
+                wall.resize(1920, 1080)
+                wall.show()
+                try:
+                    for key in wall.pages:
+                        pump(1.5)
+                        overview = wall.stack.currentWidget()
+                        if key == "overview":
+                            overview.refresh_energy()
+                            overview.wait_idle()
+                            pump(0.5)
+                        written.append(save(wall, outdir / f"wall_{key}_{language}.png"))
+                        out(written[-1], flush=True)
+                        wall.next_page()
+                finally:
+                    wall.close()
+                    wall.deleteLater()
+        finally:
+            services.bridge.stop()
+            window.close()
+            window.deleteLater()
+            pump(0.2)
+            collector.stop()
+            plant.stop()
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.ui.screenshots", description=__doc__.split("\n")[0])
+    parser.add_argument("outdir", type=Path, help="directory for the PNG files")
+    parser.add_argument("--settle", type=float, default=20.0,
+                        help="longest wait, seconds, for every device to be polled before the first shot")
+    args = parser.parse_args(argv)
+    render_all(args.outdir, args.settle)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

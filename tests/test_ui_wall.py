@@ -1,0 +1,52 @@
+"""The wall display: rotation, read-only, staleness shown and recovered from by itself."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+
+from app.points import Quality
+from app.ui.wall import WallWindow
+from tests.ui_services import make_services, put
+
+
+def test_rotates_through_the_installed_views_and_offers_no_control(qtbot, tmp_path):
+    services, _cache, _st = make_services(tmp_path)
+    services.control = object()
+    wall = WallWindow(services, cycle_s=0.15)
+    qtbot.addWidget(wall)
+    assert wall.services.control is None and services.control is not None
+    assert wall.pages[0] == "overview" and "devices" not in wall.pages
+    assert wall.current_page() == "overview"
+    seen = {wall.current_page()}
+    qtbot.waitUntil(lambda: seen.add(wall.current_page()) or seen == set(wall.pages), timeout=3000)
+    assert wall.stack.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    press = QMouseEvent(QEvent.Type.MouseButtonPress, QPointF(5, 5), QPointF(5, 5),
+                        Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    assert wall.eventFilter(wall.stack, press) is True            # swallowed, never reaches a view
+    services.bridge.stop()
+
+
+def test_staleness_is_shown_and_clears_by_itself(qtbot, tmp_path):
+    services, cache, statuses = make_services(tmp_path)
+    statuses.set_online(["QF1_01", "QF1_02"], False)
+    wall = WallWindow(services, cycle_s=60, stale_after_s=0.3)
+    qtbot.addWidget(wall)
+    qtbot.waitUntil(lambda: "no live data" in wall.stale_label.text(), timeout=3000)
+    assert wall.is_stale()
+    assert wall.stale_label.text().startswith("STALE: 2/45 devices offline")
+    statuses.set_online(["QF1_01", "QF1_02"], True)
+    readings = iter(range(10_000))
+
+    def live_and_recovered() -> bool:  # values keep arriving, as from a running plant
+        put(cache, ("T1_M.P", 100.0 + next(readings), Quality.GOOD))
+        return wall.stale_label.text() == "Live"
+
+    qtbot.waitUntil(live_and_recovered, timeout=3000)
+    assert not wall.is_stale()
+    assert wall.stale_label.property("state") == "ok"
+    services.bridge.stop()
