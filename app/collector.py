@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.acquisition import AcquisitionEngine, DeviceStatus
-from app.alarms import AlarmEngine
+from app.alarms import AlarmEngine, AlarmNotifier
 from app.cache import PointCache
 from app.config import SiteConfig
 from app.points import Quality
@@ -77,6 +77,7 @@ class Collector:
         self.cache = PointCache(deadbands)
         self.historian = Historian(db_url)
         self.alarms = AlarmEngine(site)
+        self.notifier = AlarmNotifier(site)
         self.engine = AcquisitionEngine(site.devices, self.cache)
         self._unsubscribe = None
 
@@ -87,9 +88,11 @@ class Collector:
         self.historian.start()
         self._unsubscribe = self.cache.subscribe(self.historian.submit, replay=False)
         self.alarms.start(self.cache)
+        self.notifier.start(self.alarms.subscribe)
         try:
             self.engine.start()
         except Exception:
+            self.notifier.stop()
             self.alarms.stop()
             self.historian.stop()
             raise
@@ -99,6 +102,7 @@ class Collector:
         written stays spooled)."""
         self.engine.stop()
         self.alarms.stop()
+        self.notifier.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.historian.stop(timeout_s)

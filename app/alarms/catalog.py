@@ -37,9 +37,10 @@ class Catalog:
     timed : list[Timed]
         Watchers whose condition also changes with the clock (interval ends).
     fed_records : dict[str, list[AlarmRecord]]
-        Breaker device id -> supply-dependent alarms of the devices it feeds (itself included).
+        Breaker device id -> supply-dependent alarms of the devices it feeds. Not its own: a
+        breaker measures on its line side, so its own voltage alarms cause its trip, not follow it.
     upstream_breakers : dict[str, list[str]]
-        Device id -> breaker device ids feeding it (itself, if it is one), in topology order.
+        Device id -> breaker device ids feeding it, in topology order.
     trip_alarm : dict[str, str]
         Breaker device id -> id of its trip alarm.
     """
@@ -191,12 +192,12 @@ def _feeding(site: SiteConfig, catalog: Catalog) -> None:
         breaker = node.device
         if breaker is None or breaker not in catalog.trip_alarm:
             continue
-        fed: list[str] = [breaker]
+        fed: list[str] = []
         queue, seen = [node.id], {node.id}
         while queue:
             current = queue.pop(0)
             device = site.node(current).device
-            if device is not None and device not in fed:
+            if device is not None and device != breaker and device not in fed:
                 fed.append(device)
             for child in children[current]:
                 if child not in seen:

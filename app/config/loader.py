@@ -10,6 +10,7 @@ from typing import Any
 from app.config.alarm_rules import AlarmRule, RuleType, listed_rule_drafts, point_rule_drafts, resolve_rules
 from app.config.device import Device, Protocol
 from app.config.drafts import Draft, resolve_point
+from app.config.notifications import CHANNEL_TYPES, NotificationConfig, Route
 from app.config.point import IDENT_PATTERN, Point, PointKind
 from app.config.problems import ConfigError, Problem
 from app.config.registers import register_problems
@@ -19,7 +20,7 @@ from app.config.topology import topology_problems
 from app.config.validation import validate_model
 from app.config.yaml_source import FieldPath, YamlDocument, read_yaml
 
-SECTIONS = ("site", "areas", "template_dirs", "devices", "topology", "alarms")
+SECTIONS = ("site", "areas", "template_dirs", "devices", "topology", "alarms", "notifications")
 
 
 def load_site(path: str | Path) -> SiteConfig:
@@ -98,11 +99,76 @@ class _SiteLoader:
         device_ids = {d.get("id") for d in _list(doc, "devices", []) if isinstance(d, dict)}
         self.problems.extend(topology_problems(nodes, device_ids, doc))
         alarms = self._site_alarms(devices, area_ids)
-        if self.problems or info is None:
+        notifications = self._notifications(area_ids)
+        if self.problems or info is None or notifications is None:
             raise ConfigError(self.problems)
         return SiteConfig(name=info.name, timezone=info.timezone, areas=tuple(areas),
                           devices=tuple(devices), topology=tuple(n for _, n in nodes),
-                          alarms=alarms, source=doc.file, template_dirs=library.dirs)
+                          alarms=alarms, notifications=notifications, source=doc.file,
+                          template_dirs=library.dirs)
+
+    def _notifications(self, area_ids: set[str]) -> NotificationConfig | None:
+        """The ``notifications`` section: channels by type, routes naming known channels and areas."""
+        raw = self.doc.data.get("notifications")
+        here: FieldPath = ("notifications",)
+        if raw is None:
+            return NotificationConfig()
+        if not isinstance(raw, dict):
+            self.problems.append(self.doc.problem(here, "'notifications' must be a mapping "
+                                                        "(channels, routes, queue_size, retry_*)"))
+            return None
+        before = len(self.problems)
+        settings = validate_model(NotificationConfig, {k: v for k, v in raw.items()
+                                                       if k not in ("channels", "routes")},
+                                  self.doc, here, self.problems)
+        channels = []
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(self._sublist(raw, "channels")):
+            path: FieldPath = (*here, "channels", i)
+            kind = entry.get("type") if isinstance(entry, dict) else None
+            model = CHANNEL_TYPES.get(kind) if isinstance(kind, str) else None
+            if model is None:
+                self.problems.append(self.doc.problem((*path, "type") if isinstance(entry, dict) else path,
+                                                      f"a channel needs 'type', one of {', '.join(CHANNEL_TYPES)}"))
+                continue
+            channel = validate_model(model, entry, self.doc, path, self.problems)
+            if channel is None:
+                continue
+            if channel.id in seen:
+                self.problems.append(self.doc.problem((*path, "id"), f"duplicate channel id {channel.id!r} "
+                                                      f"(first at line {seen[channel.id]})"))
+                continue
+            seen[channel.id] = self.doc.line_of((*path, "id"))
+            channels.append(channel)
+        routes: list[Route] = []
+        route_ids: set[str] = set()
+        for i, entry in enumerate(self._sublist(raw, "routes")):
+            path = (*here, "routes", i)
+            route = validate_model(Route, entry, self.doc, path, self.problems)
+            if route is None:
+                continue
+            found = [((*path, "id"), f"duplicate route id {route.id!r}")] if route.id in route_ids else []
+            route_ids.add(route.id)
+            found += [((*path, "areas"), f"unknown area {a!r}") for a in route.areas if a not in area_ids]
+            steps = [((*path, "channels"), route.channels)] + [
+                ((*path, "escalation", k, "channels"), step.channels) for k, step in enumerate(route.escalation)]
+            found += [(where, f"unknown channel {c!r} (channels: {', '.join(seen) or 'none'})")
+                      for where, ids in steps for c in ids if c not in seen]
+            self.problems.extend(self.doc.problem(where, message) for where, message in found)
+            routes.append(route)
+        if settings is None or len(self.problems) > before:
+            return None
+        return settings.model_copy(update={"channels": tuple(channels), "routes": tuple(routes)})
+
+    def _sublist(self, raw: dict[Any, Any], key: str) -> list[Any]:
+        """``notifications.<key>`` as a list (empty, with a problem, if it is something else)."""
+        value = raw.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problems.append(self.doc.problem(("notifications", key), f"'{key}' must be a list"))
+            return []
+        return value
 
     def _site_alarms(self, devices: list[Device], area_ids: set[str]) -> tuple[AlarmRule, ...]:
         """Area rules of the ``alarms`` section: daily energy of an area over listed tags."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, fiel
 
 from app.config.alarm_rules import AlarmRule
 from app.config.device import Device, Ratings
+from app.config.notifications import NotificationConfig
 from app.config.point import IDENT_PATTERN, Finite, Point
 
 
@@ -142,6 +143,8 @@ class SiteConfig(BaseModel):
     topology : tuple[TopologyNode, ...]
     alarms : tuple[AlarmRule, ...]
         Area rules of the site (daily energy of an area); points are tags.
+    notifications : NotificationConfig
+        Alarm notification channels and routes (none by default).
     source : Path
         The site file.
     template_dirs : tuple[Path, ...]
@@ -156,6 +159,7 @@ class SiteConfig(BaseModel):
     devices: tuple[Device, ...] = ()
     topology: tuple[TopologyNode, ...] = ()
     alarms: tuple[AlarmRule, ...] = ()
+    notifications: NotificationConfig = Field(default_factory=NotificationConfig)
     source: Path
     template_dirs: tuple[Path, ...] = ()
 
@@ -213,6 +217,14 @@ class SiteConfig(BaseModel):
         except KeyError:
             raise KeyError(f"site {self.name!r} has no topology node {node_id!r}") from None
 
+    def area_path(self, area_id: str) -> tuple[str, ...]:
+        """Ids from the root of the area tree down to ``area_id`` (empty if there is no such area)."""
+        for root in self.areas:
+            found = _path_to(root, area_id)
+            if found:
+                return found
+        return ()
+
     def iter_points(self) -> Iterator[tuple[Device, Point]]:
         """Every (device, point) pair, devices and points in file order."""
         for device in self.devices:
@@ -222,3 +234,13 @@ class SiteConfig(BaseModel):
     def tags(self) -> list[str]:
         """Every tag of the site, ``"<device id>.<point name>"``, in file order."""
         return [f"{device.id}.{point.name}" for device, point in self.iter_points()]
+
+
+def _path_to(area: Area, area_id: str) -> tuple[str, ...]:
+    if area.id == area_id:
+        return (area.id,)
+    for child in area.children:
+        below = _path_to(child, area_id)
+        if below:
+            return (area.id, *below)
+    return ()
