@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from modbus_peers import SimServer, async_test
+from serial_peers import pty_pair as serial_pty_pair
 
 from app.points import Quality
 from drivers.modbus.codec import encode
@@ -22,25 +20,8 @@ HR, CO = Table.HOLDING_REGISTER, Table.COIL
 @pytest.fixture
 def pty_pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two linked pseudo-terminals (client end, server end) made by socat."""
-    socat = shutil.which("socat")
-    if socat is None:
-        pytest.skip("socat not installed (apt-get install -y socat): RTU test cannot run")
-    a, b = tmp_path / "ttyA", tmp_path / "ttyB"
-    proc = subprocess.Popen(
-        [socat, f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            if a.exists() and b.exists():
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail("socat did not create the pty pair")
-        yield str(a), str(b)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+    with serial_pty_pair(tmp_path) as ends:
+        yield ends
 
 
 @async_test

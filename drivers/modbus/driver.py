@@ -49,6 +49,10 @@ def _check_params(params: ModbusParams) -> None:
         raise ValueError(f"{where}: timeout_s must be > 0, got {params.timeout_s!r}")
     if params.retries < 0:
         raise ValueError(f"{where}: retries must be >= 0, got {params.retries!r}")
+    if params.rtu_silence_s is not None and params.rtu_silence_s < 0:
+        raise ValueError(f"{where}: rtu_silence_s must be >= 0, got {params.rtu_silence_s!r}")
+    if params.serial_port is not None and params.baudrate <= 0:
+        raise ValueError(f"{where}: baudrate must be > 0, got {params.baudrate!r}")
 
 
 class ModbusDriver(Driver):

@@ -25,12 +25,27 @@ What pymodbus 3.16 does and what is added here (checked in its source,
   timeout (``trace_connect`` callback), with the cause in the reason.
 * The reply's function code must match the request's; an exception reply
   becomes ``"exception N (name)"``.
+
+RTU adds a line discipline (:mod:`drivers.modbus.rtu`), since a serial line
+has no transaction id to tell a late reply from a new one:
+
+* Every request waits for the frame gap t3.5 after the last byte sent or
+  received.
+* After a request that got no accepted reply, the next one waits until the
+  line has been silent for ``params.rtu_silence_s`` (default ``timeout_s``);
+  whatever arrives meanwhile is discarded, so a reply that comes late is never
+  taken as the answer to the next request.
+* pymodbus silently drops frames with a bad CRC or from another unit; the
+  bytes that arrived are kept and a timeout's reason says what was wrong with
+  them (``"CRC error in reply (9 bytes)"``, ``"reply from unit 3, expected
+  unit 7"``, ``"incomplete reply (5 of 9 bytes)"``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -39,6 +54,7 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
+from drivers.modbus.rtu import diagnose_reply, frame_gap_s
 from drivers.modbus.spec import ModbusParams
 
 __all__ = [
@@ -151,8 +167,15 @@ class ModbusLink:
                 params.serial_port, framer=FramerType.RTU, baudrate=params.baudrate,
                 bytesize=params.bytesize, parity=params.parity, stopbits=params.stopbits,
                 name=params.device_id, reconnect_delay=0, timeout=backstop, retries=0,
-                trace_connect=self._on_connect,
+                trace_connect=self._on_connect, trace_packet=self._on_packet,
             )
+        self._line_lock = asyncio.Lock()
+        self._line_at = 0.0        # monotonic time of the last byte sent or received (RTU)
+        self._unanswered = False   # the last RTU request got no accepted reply
+        self._received = b""       # bytes received since the last RTU request was sent
+        self._gap_s = frame_gap_s(params.baudrate) if params.serial_port is not None else 0.0
+        silence = params.rtu_silence_s
+        self._silence_s = params.timeout_s if silence is None else silence
         self._record_connect_errors()
 
     @property
@@ -199,6 +222,28 @@ class ModbusLink:
             self._lost.clear()
         else:
             self._lost.set()
+
+    def _on_packet(self, sending: bool, data: bytes) -> bytes:
+        """pymodbus trace hook (RTU): time the line's traffic, keep what arrived."""
+        now = time.monotonic()
+        if sending:
+            self._received = b""
+            # the frame is on the wire until its last character has gone out
+            now += len(data) * self._gap_s / 3.5
+        else:
+            self._received = data
+        self._line_at = max(self._line_at, now)
+        return data
+
+    async def _wait_for_quiet_line(self) -> None:
+        """RTU: wait for t3.5 after the last traffic; after an unanswered request,
+        wait until the line has been silent for ``rtu_silence_s``."""
+        while True:
+            quiet = self._silence_s if self._unanswered else self._gap_s
+            remaining = self._line_at + quiet - time.monotonic()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(remaining)
 
     def fail(self, fault: RequestFault) -> RequestFault:
         """Count ``fault`` in :attr:`stats` and return it (for the caller to raise)."""
@@ -268,18 +313,40 @@ class ModbusLink:
             Timeout (``timeout=True``), connection lost (``lost=True``), exception
             reply, mismatched or malformed reply; the reason names ``what``.
         """
+        if self.is_tcp:
+            return await self._request(call, function_code, what)
+        async with self._line_lock:
+            return await self._request(call, function_code, what)
+
+    async def _request(
+        self,
+        call: Callable[[AsyncModbusTcpClient | AsyncModbusSerialClient], Awaitable[ModbusPDU]],
+        function_code: int,
+        what: str,
+    ) -> ModbusPDU:
         attempts = self.params.retries + 1
+        faults: list[str] = []
         for _ in range(attempts):
             if not self.connected:
                 raise self.fail(RequestFault(f"connection lost before {what}", lost=True))
+            if not self.is_tcp:
+                await self._wait_for_quiet_line()
+                self._unanswered = True
             self.stats.requests += 1
             response = await self._exchange(call, what)
             if response is None:
+                if not self.is_tcp:
+                    fault = diagnose_reply(self._received, self.params.unit_id)
+                    if fault is not None:
+                        faults.append(fault)
+                    self._line_at = max(self._line_at, time.monotonic())
                 continue
+            self._unanswered = False
             return self._check(response, function_code, what)
         tries = f" ({attempts} tries)" if attempts > 1 else ""
+        seen = f"; {faults[-1]}" if faults else ""
         raise self.fail(RequestFault(
-            f"timeout after {self.params.timeout_s:g} s{tries} on {what}", timeout=True,
+            f"timeout after {self.params.timeout_s:g} s{tries} on {what}{seen}", timeout=True,
         ))
 
     async def _exchange(

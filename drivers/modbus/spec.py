@@ -78,6 +78,7 @@ class ModbusParams:
     bytesize: int = 8
     timeout_s: float = 1.0
     retries: int = 1
+    rtu_silence_s: float | None = None  # RTU: quiet line needed after a timeout; None = timeout_s
     max_block_registers: int = 125   # Modbus limit for FC3/FC4 is 125 registers
     max_block_bits: int = 2000       # Modbus limit for FC1/FC2 is 2000 bits
     max_gap: int = 10                # unused registers a block may span to join two points

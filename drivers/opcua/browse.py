@@ -1,0 +1,92 @@
+"""Browse an OPC UA server's address space to pick nodes into the configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asyncua import Node, ua
+
+from drivers.opcua.session import SessionFault, close_client, describe, open_client
+from drivers.opcua.spec import OpcUaParams
+
+__all__ = ["BrowsedVariable", "browse_variables"]
+
+
+@dataclass(frozen=True, slots=True)
+class BrowsedVariable:
+    """A variable node found by :func:`browse_variables`.
+
+    Attributes
+    ----------
+    node_id : str
+        ``"ns=2;s=PumpStation.Pump1.Power"`` form, for :attr:`OpcUaPoint.node_id`.
+    path : str
+        Browse names from the start node, joined by ``/`` (e.g. ``"PumpStation/Pump1/Power"``).
+    data_type : str
+        Variant type name (``"Double"``, ``"Boolean"`` ...).
+    writable : bool
+        The CurrentWrite bit of the node's UserAccessLevel.
+    """
+
+    node_id: str
+    path: str
+    data_type: str
+    writable: bool
+
+
+async def browse_variables(
+    params: OpcUaParams, start: str = "i=85", max_depth: int = 8,
+) -> list[BrowsedVariable]:
+    """Every variable below ``start`` (Objects by default), depth-first.
+
+    Parameters
+    ----------
+    params : OpcUaParams
+        How to connect (security, identity).
+    start : str
+        Node id to start from.
+    max_depth : int
+        Levels of hierarchical references followed.
+
+    Returns
+    -------
+    list of BrowsedVariable
+        In browse order; the Server object (``i=2253``) is skipped.
+
+    Raises
+    ------
+    SessionFault
+        Cannot connect, or a browse or read failed (the reason says which node).
+    """
+    client = await open_client(params)
+    found: list[BrowsedVariable] = []
+    try:
+        await _walk(client.get_node(start), "", max_depth, found, params.timeout_s)
+    finally:
+        await close_client(client)
+    return found
+
+
+async def _walk(node: Node, path: str, depth: int, found: list[BrowsedVariable], timeout_s: float) -> None:
+    if depth < 0:
+        return
+    try:
+        children = await node.get_children()
+    except Exception as exc:  # noqa: BLE001 - becomes the reason
+        raise SessionFault(f"browse of {node.nodeid.to_string()} failed: {describe(exc, timeout_s)}") from None
+    for child in children:
+        if child.nodeid == ua.NodeId(ua.ObjectIds.Server):
+            continue
+        try:
+            name = (await child.read_browse_name()).Name
+            node_class = await child.read_node_class()
+            child_path = f"{path}/{name}" if path else name
+            if node_class == ua.NodeClass.Variable:
+                variant = await child.read_data_type_as_variant_type()
+                access = await child.read_attribute(ua.AttributeIds.UserAccessLevel)
+                writable = bool(access.Value.Value & ua.AccessLevel.CurrentWrite.mask)
+                found.append(BrowsedVariable(child.nodeid.to_string(), child_path, variant.name, writable))
+        except Exception as exc:  # noqa: BLE001 - becomes the reason
+            raise SessionFault(f"reading {child.nodeid.to_string()} failed: {describe(exc, timeout_s)}") from None
+        if node_class in (ua.NodeClass.Object, ua.NodeClass.Variable):
+            await _walk(child, child_path, depth - 1, found, timeout_s)
