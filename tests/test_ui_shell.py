@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app.collector import Collector
-from app.ui.app import Appearance, build_services
+from app.ui.app import Appearance, attach_alarm_banner, build_services
 from app.ui.i18n import TRANSLATIONS_DIR, TranslationFileError, read_ts, ts_files
 from app.ui.main_window import VIEWS, MainWindow, ViewSpec, load_view
 from app.ui.screenshots import free_port_block
@@ -214,12 +214,18 @@ def test_workstation_on_the_live_demo_plant(qtbot, tmp_path, appearance):
         services.bridge.start()
         window = MainWindow(services, appearance)
         qtbot.addWidget(window)
+        banner = attach_alarm_banner(window, appearance)
+        assert banner is not None and "alarms" not in window.unavailable
         qtbot.waitUntil(lambda: window._devices_label.text() == "设备在线 45/45", timeout=20000)
         overview = window.views["overview"]
         qtbot.waitUntil(lambda: overview.load_tile.value.text().endswith(" kW")
                         and not overview.load_tile.value.text().startswith("?"), timeout=5000)
         assert float(overview.load_tile.value.text().split()[0].replace(",", "")) > 10.0
         qtbot.waitUntil(lambda: window._db_label.text() == "数据库正常", timeout=10000)
+        plant.trigger("trip", "QF1_05", cause=2)          # short circuit: the banner shows the trip
+        qtbot.waitUntil(lambda: banner.alarm() is not None and banner.alarm().id == "QF1_05:trip",
+                        timeout=15000)                    # the cause, not its consequences
+        window.views["alarms"].shutdown()
         services.bridge.stop()
         overview.wait_idle()
     finally:

@@ -153,9 +153,16 @@ def filter_groups(groups: Iterable[tuple[Alarm, list[Alarm]]], keep: Callable[[A
 
 
 def banner_choice(alarms: Iterable[Alarm]) -> Alarm | None:
-    """The alarm the banner shows: unacknowledged and not hidden, most urgent, newest raised."""
+    """The alarm the banner shows: unacknowledged and not hidden, most urgent, newest raised.
+
+    A consequential alarm (``cause`` set) gives way to the alarm that caused it: the
+    operator sees the trip, not the loss of voltage it brought; consequences are shown
+    only when no cause is waiting for acknowledgement.
+    """
+    alarms = list(alarms)
+    causes = [a for a in alarms if not a.cause and a.state in UNACKNOWLEDGED]
     best: Alarm | None = None
-    for a in alarms:
+    for a in causes or alarms:
         if a.state not in UNACKNOWLEDGED:
             continue
         if best is None or (a.priority, -a.raised_ts) < (best.priority, -best.raised_ts):

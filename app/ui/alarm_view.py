@@ -112,8 +112,8 @@ class AlarmView(QWidget):
     player : Player, optional
         What sounds the horn; default :class:`~app.ui.annunciator.TonePlayer`.
     read_only : bool
-        For the wall display: no acknowledge, shelve or horn controls, and the horn is
-        silent for every priority.
+        No acknowledge, shelve or horn controls, and the horn is silent for every
+        priority; also taken from ``services.read_only`` (the wall display).
 
     Signals
     -------
@@ -135,15 +135,15 @@ class AlarmView(QWidget):
     def __init__(self, services: UiServices, parent: QWidget | None = None, *, user: str = "",
                  read_events: EventReader | None = None, player: Player | None = None,
                  read_only: bool = False) -> None:
-        super().__init__(parent)
-        if services.alarms is None:
+        if services.alarms is None:  # checked before the Qt object exists, so nothing half-built lingers
             raise ValueError("AlarmView needs services.alarms (the alarm engine); it is None")
+        super().__init__(parent)
         self._services = services
         self._site = services.site
         self._names = Names(services.site)
         self._zone = QTimeZone(self._site.timezone.encode())
         self.bridge = AlarmBridge(services.alarms, user=user, parent=self)
-        self.read_only = read_only
+        self.read_only = read_only = read_only or services.read_only
         self.annunciator = Annunciator(player, parent=self, settings=AnnunciationSettings(
             audible={p: False for p in PRIORITIES}) if read_only else None)
         self._banners: list[AlarmBanner] = []

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.collector import Collector
 from app.ui.bridge import PointBridge
 from app.ui.i18n import LanguageSwitcher
 from app.ui.services import LANGUAGES, UiServices, UiSettings
 from app.ui.theme import stylesheet
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
 
 UI_FONT_FAMILY = "Noto Sans CJK SC"
 UI_FONT_POINT_SIZE = 10
@@ -112,7 +116,23 @@ def build_services(collector: Collector, settings: UiSettings | None = None) -> 
     return UiServices(site=collector.site, bridge=PointBridge(collector.cache),
                       historian=collector.historian,
                       device_status=lambda: dict(engine_status),
-                      settings=settings or UiSettings())
+                      settings=settings or UiSettings(),
+                      alarms=collector.alarms)
+
+
+def attach_alarm_banner(window: MainWindow, appearance: Appearance) -> QWidget | None:
+    """Put the alarm view's banner in the window's always-visible banner slot.
+
+    Returns the banner, or ``None`` when the window has no alarm view (no alarm service).
+    """
+    view = window.views.get("alarms")
+    if view is None:
+        return None
+    banner = view.create_banner()
+    window.set_banner(banner)
+    view.activation_requested.connect(lambda: window.show_view("alarms"))
+    appearance.theme_changed.connect(lambda theme: banner.set_dark(theme == "dark"))
+    return banner
 
 
 def run_workstation(collector: Collector, settings: UiSettings | None = None, *, wall: bool = False) -> int:
@@ -136,6 +156,7 @@ def run_workstation(collector: Collector, settings: UiSettings | None = None, *,
     services = build_services(collector, settings)
     if wall:
         services.settings.theme = "dark"
+        services.read_only = True
     appearance = Appearance(services.settings)
     appearance.apply()
     services.bridge.start()
@@ -148,6 +169,7 @@ def run_workstation(collector: Collector, settings: UiSettings | None = None, *,
         from app.ui.main_window import MainWindow
 
         window = MainWindow(services, appearance)
+        attach_alarm_banner(window, appearance)
         window.resize(1600, 950)
         window.show()
     try:

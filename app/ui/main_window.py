@@ -46,7 +46,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("overview", "app.ui.overview_view", "OverviewView"),
     ViewSpec("diagrams", "app.ui.diagram_view", "DiagramView"),
     ViewSpec("trends", "app.ui.trend_view", "TrendView"),
-    ViewSpec("alarms", "app.ui.alarms_view", "AlarmsView"),
+    ViewSpec("alarms", "app.ui.alarm_view", "AlarmView"),
     ViewSpec("devices", "app.ui.devices_view", "DevicesView"),
 )
 
@@ -137,6 +137,8 @@ class MainWindow(QMainWindow):
         self._devices_label = QLabel(self)
         self._db_label = QLabel(self)
         self._user_label = QLabel(self)
+        self._user_label.setTextFormat(Qt.TextFormat.PlainText)  # user names are shown verbatim
+        self._user: tuple[str, str] = ("", "")
         for label in (self._devices_label, self._db_label):
             self.statusBar().addWidget(label)
         self.statusBar().addPermanentWidget(self._user_label)
@@ -164,6 +166,11 @@ class MainWindow(QMainWindow):
         widget.setParent(self._top_layout.parentWidget())
         self._top_layout.insertWidget(0, widget, 1)
         widget.show()
+
+    def set_user(self, name: str, role: str) -> None:
+        """Show who is logged in (and their role, as display text) in the status bar; ``""``: nobody."""
+        self._user = (name, role)
+        self._on_status_timer_timeout()
 
     def show_view(self, key: str) -> None:
         """Bring the view ``key`` (see :data:`VIEWS`) to the front.
@@ -273,7 +280,8 @@ class MainWindow(QMainWindow):
         self._set_status(self._db_label, self._db_text(h),
                          {DbState.OK: "ok", DbState.CONNECTING: "warning", DbState.DOWN: "offline"}[h.db],
                          h.db_error)
-        self._user_label.setText(self.tr("User: {user} ({role})").format(user="—", role="—"))
+        name, role = self._user
+        self._user_label.setText(self.tr("User: {user} ({role})").format(user=name or "—", role=role or "—"))
 
     def _db_text(self, h: Health) -> str:
         if h.db is DbState.OK:

@@ -81,6 +81,8 @@ class UiServices:
         The alarm service (alarm issue); ``None`` until it is plugged in.
     control : object or None
         The control (select-before-operate) service; ``None`` until it is plugged in.
+    read_only : bool
+        Views offer no acknowledgement, shelving or control (the wall display).
     """
 
     site: SiteConfig
@@ -90,3 +92,4 @@ class UiServices:
     settings: UiSettings = field(default_factory=UiSettings)
     alarms: Any = None
     control: Any = None
+    read_only: bool = False
