@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event
@@ -19,6 +20,13 @@ from sqlalchemy.engine import URL, make_url
 SQLITE_BUSY_TIMEOUT_MS = 2000
 #: Seconds a PostgreSQL connection attempt may take before failing.
 PG_CONNECT_TIMEOUT_S = 3
+#: The historian writer's SQLite page cache, KiB: holds the B-tree pages a batch touches.
+SQLITE_WRITER_CACHE_KIB = 65_536
+#: WAL pages (4 KiB) after which the writer's commit checkpoints: larger than SQLite's
+#: default 1000, so pages written by consecutive batches are copied to the database once.
+SQLITE_WRITER_AUTOCHECKPOINT = 10_000
+#: Bytes the WAL file is truncated to after a checkpoint.
+SQLITE_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 def default_url() -> str:
@@ -75,6 +83,33 @@ def pg_conninfo(url: str | URL) -> str:
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def pg_adbc_uri(url: str | URL, statement_timeout_s: float) -> str:
+    """Return a libpq URI for the ADBC PostgreSQL driver with the historian's timeouts.
+
+    Parameters
+    ----------
+    url : str | URL
+        PostgreSQL URL.
+    statement_timeout_s : float
+        Seconds after which the server cancels a statement.
+
+    Returns
+    -------
+    str
+        ``postgresql://…?connect_timeout=<PG_CONNECT_TIMEOUT_S>&options=-c statement_timeout=…``
+        (URL-encoded).
+
+    Raises
+    ------
+    ValueError
+        If ``url`` is not a PostgreSQL URL.
+    """
+    base = pg_conninfo(url)  # libpq wants %20, not '+', for a space in a URI
+    query = urlencode({"connect_timeout": PG_CONNECT_TIMEOUT_S,
+                       "options": f"-c statement_timeout={round(statement_timeout_s * 1000)}"}, quote_via=quote)
+    return f"{base}{'&' if '?' in base else '?'}{query}"
+
+
 def apply_sqlite_pragmas(conn: sqlite3.Connection) -> None:
     """Set WAL journal, ``synchronous=NORMAL`` and the busy timeout on a SQLite connection."""
     conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -83,12 +118,21 @@ def apply_sqlite_pragmas(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def connect_sqlite(url: str | URL) -> sqlite3.Connection:
+def connect_sqlite(url: str | URL, writer: bool = False) -> sqlite3.Connection:
     """Open a raw ``sqlite3`` connection in autocommit mode with the house pragmas.
 
     Transactions are begun and committed explicitly by the caller
     (``BEGIN IMMEDIATE`` ... ``COMMIT``). The connection may be used from a thread
     other than the one that opened it, one thread at a time.
+
+    Parameters
+    ----------
+    url : str | URL
+        ``sqlite:///path``.
+    writer : bool
+        Bulk-writer settings: a :data:`SQLITE_WRITER_CACHE_KIB` page cache, a WAL
+        checkpoint every :data:`SQLITE_WRITER_AUTOCHECKPOINT` pages, temporary tables
+        in memory.
 
     Raises
     ------
@@ -97,6 +141,11 @@ def connect_sqlite(url: str | URL) -> sqlite3.Connection:
     """
     conn = sqlite3.connect(sqlite_path(url), isolation_level=None, check_same_thread=False)
     apply_sqlite_pragmas(conn)
+    if writer:
+        conn.execute(f"PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WRITER_AUTOCHECKPOINT}")
+        conn.execute(f"PRAGMA journal_size_limit = {SQLITE_JOURNAL_SIZE_LIMIT}")
+        conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 

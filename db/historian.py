@@ -2,11 +2,18 @@
 
 ``submit`` is called from the acquisition thread and only appends to an in-memory
 queue. A writer thread takes batches from the queue, writes each in one transaction
-(samples + incremental rollups, idempotent) and removes them from the queue only
-after the commit. While the database is down or locked, samples wait in memory up
-to ``memory_limit`` and beyond it are spilled, oldest first, to a disk spool that is
-drained in order when the database returns — also by the next process, after a
-restart.
+(samples only, idempotent, their 15-minute buckets marked dirty) and removes them
+from the queue only after the commit; then it calls :attr:`Historian.on_commit`.
+Between batches the same thread folds dirty buckets into the rollups in bounded
+steps (:meth:`db.store.SampleStore.fold_rollups`): at least every
+``fold_interval_s`` while data comes in, back to back while it has nothing to write,
+and to the end within :meth:`Historian.stop`'s time. Rollups thus lag the raw samples
+by up to about ``fold_interval_s``.
+
+While the database is down or locked, samples wait in memory up to ``memory_limit``
+and beyond it are spilled, oldest first, to a disk spool that is drained in order
+when the database returns — also by the next process, after a restart. A lock file
+in the spool directory keeps a second historian (in any process) off it.
 
 Queue order is always: disk spool (oldest) → the writer's in-flight batch → memory.
 """
@@ -21,24 +28,31 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import platformdirs
+from filelock import FileLock, Timeout
 from sqlalchemy.engine import make_url
 
-from app.points import PointValue
+from app.points import PointValue, Quality
 from db.engine import backend, default_url
 from db.point_meta import PointMeta
+from db.rollup_sql import SOURCE_INTERVALS
 from db.schema import INTERVALS
 from db.spool import Sample, Spool
-from db.store import SampleStore
+from db.store import FOLD_STEP_BUCKETS, SampleStore
 
 log = logging.getLogger(__name__)
 
 _DAY_MS = 86_400_000
 _T = TypeVar("_T")
+#: Name of the lock file a running historian holds in its spool directory.
+LOCK_NAME = ".lock"
+
+#: Hook called after each committed batch with the batch's values.
+CommitHook = Callable[[Sequence[PointValue]], None]
 
 
 def _clean(pv: PointValue, valid_tags: set[str]) -> Sample:
@@ -96,6 +110,9 @@ class HistorianStats:
         The last database or input error, ``""`` if none.
     last_commit_ts : float | None
         Epoch seconds of the last commit.
+    rollups_behind : int
+        Dirty 15-minute buckets (point × bucket) not yet folded into the rollups, as of
+        the last fold step.
     """
 
     committed: int
@@ -106,6 +123,7 @@ class HistorianStats:
     db_ok: bool
     last_error: str
     last_commit_ts: float | None
+    rollups_behind: int = 0
 
 
 def default_spool_dir(url: str) -> Path:
@@ -156,6 +174,21 @@ class Historian:
         not named are kept forever.
     prune_interval_s : float
         How often the writer applies retention.
+    fold_interval_s : float
+        Longest time between fold steps while data comes in (the rollups' lag).
+    fold_step_buckets : int
+        Dirty 15-minute buckets recomputed per fold step (one transaction); bounds
+        how long one step holds up the next batch.
+    on_commit : CommitHook | None
+        Initial value of :attr:`on_commit`.
+
+    Attributes
+    ----------
+    on_commit : CommitHook | None
+        Called in the writer thread right after a batch committed, with that batch's
+        values: the submitted :class:`~app.points.PointValue` objects (rebuilt from
+        the spool, with an empty reason, for spooled batches). It must be quick; an
+        exception it raises is logged and otherwise ignored. May be set at any time.
 
     Raises
     ------
@@ -168,12 +201,14 @@ class Historian:
                  flush_interval_s: float = 1.0, retry_interval_s: float = 1.0,
                  retention_days: float | None = None,
                  rollup_retention_days: dict[str, float] | None = None,
-                 prune_interval_s: float = 3600.0) -> None:
+                 prune_interval_s: float = 3600.0, fold_interval_s: float = 5.0,
+                 fold_step_buckets: int = FOLD_STEP_BUCKETS, on_commit: CommitHook | None = None) -> None:
         self.url = str(url or default_url())
         backend(self.url)
         for name, v in (("memory_limit", memory_limit), ("batch_size", batch_size),
                         ("flush_interval_s", flush_interval_s), ("retry_interval_s", retry_interval_s),
-                        ("prune_interval_s", prune_interval_s)):
+                        ("prune_interval_s", prune_interval_s), ("fold_interval_s", fold_interval_s),
+                        ("fold_step_buckets", fold_step_buckets)):
             if not v > 0:
                 raise ValueError(f"Historian: {name} must be > 0, got {v!r}")
         unknown = set(rollup_retention_days or {}) - set(INTERVALS)
@@ -187,10 +222,14 @@ class Historian:
         self.retention_days = retention_days
         self.rollup_retention_days = dict(rollup_retention_days or {})
         self.prune_interval_s = prune_interval_s
+        self.fold_interval_s = fold_interval_s
+        self.fold_step_buckets = int(fold_step_buckets)
+        self.on_commit: CommitHook | None = on_commit
         self.spool_dir = Path(spool_dir) if spool_dir is not None else default_spool_dir(self.url)
 
         self._queue: deque[PointValue] = deque()
         self._inflight: list[Sample] = []
+        self._inflight_values: list[PointValue] = []
         self._spool: Spool | None = None
         self._metas: dict[str, PointMeta] = {}
         self._metas_lock = threading.Lock()
@@ -204,7 +243,12 @@ class Historian:
         self._stopping = threading.Event()
         self._deadline = math.inf
         self._thread: threading.Thread | None = None
+        self._lock: FileLock | None = None
         self._last_prune = 0.0
+        self._fold_pending = True  # an earlier process may have left dirty buckets
+        self._fold_more = True
+        self._last_fold = -math.inf
+        self._rollups_behind = 0
         self._committed = 0
         self._stored = 0
         self._rejected = 0
@@ -239,13 +283,20 @@ class Historian:
         ------
         RuntimeError
             If already running.
+        HistorianError
+            If another historian (this or another process) holds the spool directory.
         OSError
             If the spool directory cannot be created.
         """
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("Historian already started")
-        if self._spool is None:
-            self._spool = Spool(self.spool_dir)
+        self._acquire_spool_lock()
+        try:
+            if self._spool is None:
+                self._spool = Spool(self.spool_dir)
+        except BaseException:
+            self._release_spool_lock()
+            raise
         self._stopping.clear()
         self._deadline = math.inf
         self._thread = threading.Thread(target=self._run, name="historian-writer", daemon=True)
@@ -253,6 +304,10 @@ class Historian:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Write what can be written within ``timeout_s``, spool the rest, stop the writer.
+
+        Within the same time the writer also folds the remaining dirty buckets into the
+        rollups (what is left stays marked in the database and is folded by the next
+        start). Releases the spool directory's lock.
 
         Parameters
         ----------
@@ -273,6 +328,7 @@ class Historian:
             return
         self._thread = None
         self._spill_all()
+        self._release_spool_lock()
         with self._reader_lock:
             if self._reader is not None:
                 self._reader.close()
@@ -285,7 +341,27 @@ class Historian:
             committed=self._committed, stored=self._stored,
             queued_memory=len(self._queue) + len(self._inflight),
             spooled=spool.rows if spool is not None else 0, rejected=self._rejected,
-            db_ok=self._db_ok, last_error=self._last_error, last_commit_ts=self._last_commit_ts)
+            db_ok=self._db_ok, last_error=self._last_error, last_commit_ts=self._last_commit_ts,
+            rollups_behind=self._rollups_behind)
+
+    def _acquire_spool_lock(self) -> None:
+        if self._lock is not None:
+            return
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.spool_dir / LOCK_NAME, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise HistorianError(
+                f"spool directory {self.spool_dir} is in use by another historian (lock file "
+                f"{lock.lock_file} is held); two historians must not share a spool — give each its "
+                "own spool_dir or stop the other process") from None
+        self._lock = lock
+
+    def _release_spool_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- writer thread ------------------------------------------------------------------
     def _run(self) -> None:
@@ -295,8 +371,16 @@ class Historian:
             stopping = self._stopping.is_set()
             if stopping and (time.monotonic() >= self._deadline or not self._has_work()):
                 break
+            if self._fold_pending and time.monotonic() - self._last_fold >= self.fold_interval_s:
+                if not self._fold_step():  # due even under a steady stream of batches
+                    self._pause(self.retry_interval_s)
+                continue
             source = self._next_batch(force=stopping or time.monotonic() - last_write >= self.flush_interval_s)
             if source is None:
+                if self._fold_pending and self._fold_more:  # a backlog of dirty buckets: fold while idle
+                    if not self._fold_step():
+                        self._pause(self.retry_interval_s)
+                    continue
                 self._maybe_prune()
                 self._wake.wait(max(0.0, min(0.1, self.flush_interval_s - (time.monotonic() - last_write))))
                 self._wake.clear()
@@ -304,16 +388,52 @@ class Historian:
             seq, batch = source
             if self._write(batch):
                 last_write = time.monotonic()
+                values = self._inflight_values if seq is None else None
                 if seq is None:
                     self._inflight = []
+                    self._inflight_values = []
                 else:
                     assert self._spool is not None
                     self._spool.pop(seq)
+                self._notify(batch, values)
             elif stopping:
                 break
             else:
                 self._pause(self.retry_interval_s)
+        while self._fold_pending and self._db_ok and time.monotonic() < self._deadline:
+            if not self._fold_step():  # stopping: fold what was written, within stop's time
+                break
         self._close_store()
+
+    def _fold_step(self) -> bool:
+        """Fold one bounded step of dirty buckets into the rollups; False on a database failure."""
+        self._last_fold = time.monotonic()
+        try:
+            left = self._connect().fold_rollups(self.fold_step_buckets, self._fold_floor_ms(time.time()))
+        except Exception as err:  # the buckets stay dirty; folded at the next step
+            self._note_failure(err)
+            return False
+        self._rollups_behind = left
+        self._fold_pending = self._fold_more = left > 0
+        return True
+
+    def _fold_floor_ms(self, now_s: float) -> int | None:
+        """Newest retention cut-off of the rollups' sources (raw samples and finer intervals)."""
+        samples_cut, rollup_cuts = self._cutoffs(now_s)
+        cuts = [c for c in (samples_cut, *(rollup_cuts.get(k) for k in SOURCE_INTERVALS)) if c is not None]
+        return max(cuts) if cuts else None
+
+    def _notify(self, batch: list[Sample], values: list[PointValue] | None) -> None:
+        """Call :attr:`on_commit` with the committed batch; its failures are logged only."""
+        hook = self.on_commit
+        if hook is None:
+            return
+        if values is None:
+            values = [PointValue(tag, value, Quality(q), ts) for tag, ts, value, q in batch]
+        try:
+            hook(values)
+        except Exception:  # a broken observer must never stop the writer
+            log.exception("historian: on_commit hook %r failed", hook)
 
     def _has_work(self) -> bool:
         return bool(self._queue or self._inflight or (self._spool is not None and len(self._spool)))
@@ -327,12 +447,19 @@ class Historian:
             return None, self._inflight
         if not self._queue or (len(self._queue) < self.batch_size and not force):
             return None
-        self._inflight = self._take(self.batch_size)
+        self._inflight, self._inflight_values = self._take(self.batch_size)
         return (None, self._inflight) if self._inflight else None
 
-    def _take(self, n: int) -> list[Sample]:
-        """Pop up to ``n`` samples from memory, validated (bad ones counted as rejected)."""
+    def _take(self, n: int) -> tuple[list[Sample], list[PointValue]]:
+        """Pop up to ``n`` values from memory, validated (bad ones counted as rejected).
+
+        Returns
+        -------
+        tuple of list
+            The samples and, index for index, the values they were made from.
+        """
         out: list[Sample] = []
+        kept: list[PointValue] = []
         q = self._queue
         for _ in range(min(n, len(q))):
             pv = q.popleft()
@@ -343,7 +470,8 @@ class Historian:
                 self._last_error = f"sample {pv!r} rejected: {err}"
                 continue
             out.append(sample)
-        return out
+            kept.append(pv)
+        return out, kept
 
     def _write(self, batch: list[Sample]) -> bool:
         """Write one batch; on failure record the error, drop the connection, return False."""
@@ -358,6 +486,7 @@ class Historian:
         self._stored += stored
         self._last_commit_ts = time.time()
         self._db_ok = True
+        self._fold_pending = True
         return True
 
     def _connect(self) -> SampleStore:
@@ -419,8 +548,9 @@ class Historian:
             if self._inflight:
                 self._spool.append(self._inflight)
                 self._inflight = []
+                self._inflight_values = []
             while self._queue:
-                self._spool.append(self._take(self.batch_size))
+                self._spool.append(self._take(self.batch_size)[0])
         except OSError as err:
             self._last_error = f"spool {self.spool_dir}: {err}"
             log.error("historian: cannot spool to disk (%s); samples stay in memory", err)
@@ -507,7 +637,9 @@ class Historian:
         ndarray, shape (n,), dtype :data:`db.store.ROLLUP_DTYPE`
             ``bucket`` (float64 epoch s, bucket start), ``avg``, ``min``, ``max`` (float64,
             point's unit, over GOOD samples), ``count`` (int64), ``consumption`` (float64,
-            accumulators' delta in their unit, NaN for other points).
+            accumulators' delta in their unit, NaN for other points), ``quality`` (int8,
+            worst quality of any sample in the bucket). Folded up to the writer's last
+            fold step (see ``fold_interval_s``); buckets without GOOD samples are absent.
 
         Raises
         ------
@@ -524,6 +656,11 @@ class Historian:
         """min/max of ``tag``'s values in ``n`` equal time buckets of ``[t0, t1)`` (computed in SQL).
 
         For trends: one bucket per pixel keeps spikes that plain decimation loses.
+        Buckets at least as wide as a rollup interval (15 min, 1 h, 1 d) are answered
+        from the coarsest such rollup — GOOD samples only, each rollup bucket counted
+        in the trend bucket holding its start, up to the last fold step; so a month
+        of 1 s data costs a few thousand rollup rows, not millions of samples.
+        Narrower buckets are computed from the raw samples (every sample with a value).
 
         Returns
         -------

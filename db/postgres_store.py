@@ -11,7 +11,8 @@ import numpy as np
 import psycopg
 import pyarrow as pa
 
-from db.engine import PG_CONNECT_TIMEOUT_S, pg_conninfo
+from db.engine import PG_CONNECT_TIMEOUT_S, pg_adbc_uri, pg_conninfo
+from db.rollup_sql import FINEST_MS
 from db.store import Row, SampleStore
 
 #: Seconds any statement of the historian may run before the server cancels it.
@@ -35,14 +36,12 @@ class PostgresStore(SampleStore):
     P = "%s"
     LEAST = "LEAST"
     GREATEST = "GREATEST"
-    P_INT = "%s::int4"
-    P_BIGINT = "%s::int8"
-    P_REAL = "%s::float8"
     MOD = "%%"
 
     def __init__(self, url: str) -> None:
         super().__init__()
         self._conninfo = pg_conninfo(url)
+        self._adbc_uri = pg_adbc_uri(url, STATEMENT_TIMEOUT_S)
         self._arrow: Any = None
         self.conn: psycopg.Connection = psycopg.connect(
             self._conninfo, autocommit=True, connect_timeout=PG_CONNECT_TIMEOUT_S,
@@ -51,29 +50,28 @@ class PostgresStore(SampleStore):
         self.conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS stage (point_id int4 NOT NULL, ts int8 NOT NULL, "
             "value float8, quality int2 NOT NULL)")
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS fold (point_id int4 NOT NULL, bucket int8 NOT NULL, "
+                          "PRIMARY KEY (point_id, bucket))")
 
     def _begin(self, cur: psycopg.Cursor) -> None:
         cur.execute("BEGIN")
 
-    def _load_stage(self, cur: psycopg.Cursor, rows: Sequence[Row]) -> None:
+    def _insert(self, cur: psycopg.Cursor, rows: Sequence[Row]) -> int:
         cur.execute("TRUNCATE stage")
         with cur.copy("COPY stage (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["int4", "int8", "float8", "int2"])
             for row in rows:
                 copy.write_row(row)
-        cur.execute("DELETE FROM stage a USING stage b WHERE a.point_id = b.point_id AND a.ts = b.ts "
-                    "AND a.ctid > b.ctid")
-        cur.execute("DELETE FROM stage s USING samples x WHERE x.point_id = s.point_id AND x.ts = s.ts")
-
-    def _update_state(self, cur: psycopg.Cursor) -> None:
-        cur.execute(
-            "INSERT INTO rollup_state (point_id, last_ts, last_value) "
-            "SELECT DISTINCT ON (s.point_id) s.point_id, s.ts, s.value FROM stage s "
-            "JOIN points p ON p.id = s.point_id "
-            "WHERE p.kind = 'accumulator' AND s.quality = 0 AND s.value IS NOT NULL "
-            "ORDER BY s.point_id, s.ts DESC "
-            "ON CONFLICT (point_id) DO UPDATE SET last_ts = excluded.last_ts, last_value = excluded.last_value "
-            "WHERE excluded.last_ts > rollup_state.last_ts")
+        # an anti-join and a plain insert: ON CONFLICT's speculative insertion costs twice as much;
+        # a concurrent writer's duplicate makes the batch fail and be retried
+        cur.execute("INSERT INTO samples (point_id, ts, value, quality) "
+                    "SELECT DISTINCT ON (point_id, ts) point_id, ts, value, quality FROM stage s "
+                    "WHERE NOT EXISTS (SELECT 1 FROM samples x WHERE x.point_id = s.point_id AND x.ts = s.ts) "
+                    "ORDER BY point_id, ts")
+        new = cur.rowcount
+        cur.execute(f"INSERT INTO rollup_dirty (point_id, bucket) SELECT DISTINCT point_id, ts - ts % {FINEST_MS} "
+                    "FROM stage ON CONFLICT DO NOTHING")
+        return new
 
     def _upsert_points_sql(self) -> str:
         return _UPSERT_POINTS
@@ -87,7 +85,7 @@ class PostgresStore(SampleStore):
             ts (float64, epoch s UTC), value (float64, NaN where NULL), quality (int8).
         """
         if self._arrow is None:
-            self._arrow = adbc_pg.connect(self._conninfo)
+            self._arrow = adbc_pg.connect(self._adbc_uri)
         cur = self._arrow.cursor()
         try:
             cur.execute(

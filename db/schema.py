@@ -60,7 +60,7 @@ points = Table(
 samples = Table(
     "samples",
     metadata,
-    Column("point_id", Integer, ForeignKey("points.id"), nullable=False),
+    Column("point_id", Integer, nullable=False),  # points.id; no foreign key (see migration 0002)
     Column("ts", BigInteger, nullable=False),
     Column("value", Float, nullable=True),
     Column("quality", SmallInteger, nullable=False),
@@ -84,24 +84,16 @@ events = Table(
     Column("data", JSON, nullable=True),
 )
 
-#: Audit trail of operator and system actions; never pruned.
-audit = Table(
-    "audit",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ts", BigInteger, nullable=False, index=True),
-    Column("user", String(64), nullable=False),
-    Column("workstation", String(64), nullable=False, server_default=""),
-    Column("action", String(64), nullable=False),
-    Column("target", String(128), nullable=False, server_default=""),
-    Column("before", JSON, nullable=True),
-    Column("after", JSON, nullable=True),
-    Column("result", String(64), nullable=False, server_default=""),
-)
+#: The audit trail lives in :mod:`db.security_schema` (``audit_log``, hash-chained;
+#: migration 0003 replaced 0001's ``audit`` table).
 
-#: Aggregates per point, interval ('15min' | '1h' | '1d') and bucket start (ms UTC).
+#: Aggregates per point, interval ('15min' | '1h' | '1d') and bucket start (ms UTC; days
+#: are UTC days — grouping by the site's local day is the analysis layer's job).
 #: ``sum``/``count``/``min``/``max`` cover GOOD samples; ``consumption`` is the summed
-#: delta between consecutive accumulator readings ending in the bucket (NULL otherwise).
+#: delta between consecutive accumulator readings ending in the bucket (NULL otherwise);
+#: ``quality`` is the worst quality of any sample in the bucket. A bucket has a row
+#: when it holds at least one GOOD sample. Rollups are a pure function of ``samples``:
+#: '15min' buckets are recomputed from samples, '1h' from '15min', '1d' from '1h'.
 rollups = Table(
     "rollups",
     metadata,
@@ -113,19 +105,24 @@ rollups = Table(
     Column("min", Float, nullable=False),
     Column("max", Float, nullable=False),
     Column("consumption", Float, nullable=True),
+    Column("quality", SmallInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("point_id", "interval", "bucket"),
     sqlite_with_rowid=False,
 )
 
-#: Latest GOOD reading per accumulator already merged into the rollups: the start of
-#: the next consumption delta.
-rollup_state = Table(
-    "rollup_state",
+#: 15-minute buckets (point, bucket start ms UTC) written to since they were last folded
+#: into ``rollups``; filled by every write, emptied by the historian's fold step.
+rollup_dirty = Table(
+    "rollup_dirty",
     metadata,
-    Column("point_id", Integer, ForeignKey("points.id"), primary_key=True, autoincrement=False),
-    Column("last_ts", BigInteger, nullable=False),
-    Column("last_value", Float, nullable=False),
+    Column("point_id", Integer, primary_key=True, autoincrement=False),
+    Column("bucket", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
 )
 
 #: Rollup intervals and their widths in milliseconds.
 INTERVALS: dict[str, int] = {"15min": 900_000, "1h": 3_600_000, "1d": 86_400_000}
+
+# The users, permissions and hash-chained audit tables live in their own module, declared on this
+# metadata; importing it here keeps the metadata (and Alembic's comparison) complete.
+from db import security_schema as _security_schema  # noqa: E402,F401

@@ -1,35 +1,43 @@
-"""What both database backends share: writing a batch with its rollups, pruning, point ids.
+"""What both database backends share: batch writes, folding rollups, pruning, point ids, reads.
 
 A :class:`SampleStore` owns one raw driver connection (``sqlite3`` or psycopg 3) and is
 used by one thread at a time. :mod:`db.sqlite_store` and :mod:`db.postgres_store`
-supply the dialect: how the ``stage`` table is made and loaded, parameter style, and
-the reads.
+supply the dialect: how a batch is inserted and its buckets marked dirty, parameter
+style, and the range reads. Rollups are folded in separately
+(:meth:`SampleStore.fold_rollups`, SQL in :mod:`db.rollup_sql`).
 """
 
 from __future__ import annotations
 
 import abc
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from db.point_meta import PointMeta
-from db.rollup_sql import consumption_upsert_sql, merge_sql, step_delta
+from db.rollup_sql import fold_sql
+from db.schema import INTERVALS
 
 #: One sample as written: (point_id, ts ms UTC, value or None, quality 0..2).
 Row = tuple[int, int, float | None, int]
 
 #: Fields of :meth:`SampleStore.read_rollup`'s structured array.
 ROLLUP_DTYPE = np.dtype([("bucket", "f8"), ("avg", "f8"), ("min", "f8"), ("max", "f8"),
-                         ("count", "i8"), ("consumption", "f8")])
+                         ("count", "i8"), ("consumption", "f8"), ("quality", "i1")])
 #: Fields of :meth:`SampleStore.read_buckets`'s structured array.
 BUCKET_DTYPE = np.dtype([("t", "f8"), ("min", "f8"), ("max", "f8"), ("count", "i8"),
                          ("quality", "i1")])
+#: Floor for :meth:`SampleStore.fold_rollups` when nothing was pruned (ms, before any sample).
+NO_FLOOR_MS = -(2**62)
+#: Dirty 15-minute buckets folded per step by default: bounds one step's work (for 1 s
+#: data ~900 samples per bucket re-read) so the writer is never held up for long.
+FOLD_STEP_BUCKETS = 600
 
 
 class SampleStore(abc.ABC):
-    """Batch writes (idempotent, with incremental rollups), retention and reads.
+    """Batch writes (idempotent), rollup folding, retention and reads.
 
     Subclasses set the dialect attributes and implement the abstract methods.
     """
@@ -39,18 +47,14 @@ class SampleStore(abc.ABC):
     #: two-argument min/max functions
     LEAST: str
     GREATEST: str
-    #: placeholders with casts for the splice upsert, and the modulo operator
-    P_INT: str
-    P_BIGINT: str
-    P_REAL: str
+    #: the modulo operator in a query with bound parameters
     MOD: str
 
     conn: Any
 
     def __init__(self) -> None:
-        self._merge = merge_sql(self.LEAST, self.GREATEST)
-        self._splice_upsert = consumption_upsert_sql(
-            self.P_INT, self.P_BIGINT, self.P_REAL, self.MOD, self.LEAST, self.GREATEST)
+        (self._fold_drop, self._fold_take, self._fold_untake, self._fold_next, self._fold_finest,
+         self._fold_coarser, self._fold_remaining) = fold_sql(self.P, self.MOD)
 
     # -- dialect hooks -------------------------------------------------------------
     @abc.abstractmethod
@@ -58,12 +62,9 @@ class SampleStore(abc.ABC):
         """Begin a write transaction."""
 
     @abc.abstractmethod
-    def _load_stage(self, cur: Any, rows: Sequence[Row]) -> None:
-        """Empty ``stage``, load ``rows`` into it, drop in-batch duplicates and rows already stored."""
-
-    @abc.abstractmethod
-    def _update_state(self, cur: Any) -> None:
-        """Advance ``rollup_state`` to each staged accumulator's newest GOOD reading."""
+    def _insert(self, cur: Any, rows: Sequence[Row]) -> int:
+        """Insert ``rows`` (sorted by point and time) skipping stored (point_id, ts), mark their
+        15-minute buckets in ``rollup_dirty``; return the number of rows newly stored."""
 
     @abc.abstractmethod
     def _upsert_points_sql(self) -> str:
@@ -97,11 +98,10 @@ class SampleStore(abc.ABC):
 
     # -- writes ----------------------------------------------------------------------
     def write(self, rows: Sequence[Row]) -> int:
-        """Store ``rows`` and merge them into the rollups, in one transaction.
+        """Store ``rows`` in one transaction and mark their 15-minute buckets for folding.
 
-        Idempotent: rows whose (point_id, ts) is already stored are skipped, also in
-        the rollups, so replaying a batch whose commit acknowledgement was lost
-        changes nothing.
+        Idempotent: rows whose (point_id, ts) is already stored are skipped. Rollups
+        are not touched here; :meth:`fold_rollups` recomputes the marked buckets.
 
         Parameters
         ----------
@@ -119,56 +119,69 @@ class SampleStore(abc.ABC):
             The driver's error (``sqlite3.OperationalError`` "database is locked",
             ``psycopg.OperationalError`` ...); the transaction is rolled back.
         """
+        try:
+            ordered = sorted(rows)  # along the primary key: far fewer B-tree pages touched
+        except TypeError:  # same (point_id, ts) twice with None and a number as value
+            ordered = sorted(rows, key=operator.itemgetter(0, 1))
         with _cursor(self.conn) as cur:
             self._begin(cur)
             try:
-                self._load_stage(cur, rows)
-                cur.execute("SELECT count(*) FROM stage")
-                (new,) = cur.fetchone()
-                if new:
-                    self._splice_late(cur)
-                    cur.execute(self._merge)
-                    self._update_state(cur)
-                    cur.execute("INSERT INTO samples (point_id, ts, value, quality) "
-                                "SELECT point_id, ts, value, quality FROM stage "
-                                "WHERE true ON CONFLICT (point_id, ts) DO NOTHING")
+                new = self._insert(cur, ordered)
                 cur.execute("COMMIT")
             except BaseException:
                 self._rollback(cur)
                 raise
-        return int(new)
+        return new
 
-    def _splice_late(self, cur: Any) -> None:
-        """Book accumulator readings older than the point's rollup state (a late backlog).
+    def fold_rollups(self, limit: int | None = FOLD_STEP_BUCKETS, floor_ms: int | None = None) -> int:
+        """Recompute up to ``limit`` dirty 15-minute buckets and their coarser buckets.
 
-        Each late reading L is stored at once and spliced between its stored GOOD
-        neighbours P < L < N: the delta P→N booked in N's bucket is taken back, and
-        P→L (in L's bucket) and L→N (in N's bucket) are booked instead.
+        One transaction per step of ``limit`` buckets (all dirty buckets, step by step,
+        when ``limit`` is ``None``).
+
+        Parameters
+        ----------
+        limit : int | None
+            Dirty buckets per step; ``None`` folds until none is left.
+        floor_ms : int | None
+            Oldest time (ms UTC) whose sources are still kept (see :mod:`db.rollup_sql`);
+            ``None`` when nothing was pruned.
+
+        Returns
+        -------
+        int
+            Dirty buckets left.
+
+        Raises
+        ------
+        Exception
+            The driver's error; the step is rolled back and its buckets stay dirty.
         """
-        p = self.P
-        cur.execute(
-            "SELECT s.point_id, s.ts, s.value, s.quality, p.rollover FROM stage s "
-            "JOIN points p ON p.id = s.point_id "
-            "JOIN rollup_state st ON st.point_id = s.point_id "
-            "WHERE p.kind = 'accumulator' AND s.quality = 0 AND s.value IS NOT NULL "
-            "AND s.ts <= st.last_ts ORDER BY s.point_id, s.ts")
-        late = cur.fetchall()
-        good = "quality = 0 AND value IS NOT NULL"
-        for pid, ts, value, quality, rollover in late:
-            cur.execute(f"SELECT ts, value FROM samples WHERE point_id = {p} AND ts < {p} AND {good} "
-                        "ORDER BY ts DESC LIMIT 1", (pid, ts))
-            before = cur.fetchone()
-            cur.execute(f"SELECT ts, value FROM samples WHERE point_id = {p} AND ts > {p} AND {good} "
-                        "ORDER BY ts LIMIT 1", (pid, ts))
-            after = cur.fetchone()
-            prev = before[1] if before else None
-            if after is not None:
-                n_ts, n_value = after
-                correction = step_delta(value, n_value, rollover) - step_delta(prev, n_value, rollover)
-                cur.execute(self._splice_upsert, (pid, n_ts, n_ts, n_value, n_value, correction))
-            cur.execute(self._splice_upsert, (pid, ts, ts, value, value, step_delta(prev, value, rollover)))
-            cur.execute(f"INSERT INTO samples (point_id, ts, value, quality) VALUES ({p}, {p}, {p}, {p})",
-                        (pid, ts, value, quality))
+        floor = NO_FLOOR_MS if floor_ms is None else int(floor_ms)
+        step = FOLD_STEP_BUCKETS if limit is None else int(limit)
+        if step < 1:
+            raise ValueError(f"fold_rollups: limit must be >= 1, got {limit!r}")
+        while True:
+            with _cursor(self.conn) as cur:
+                self._begin(cur)
+                try:
+                    cur.execute("DELETE FROM fold")
+                    if floor_ms is not None:
+                        cur.execute(self._fold_drop, (floor,))
+                    cur.execute(self._fold_take, (step,))
+                    cur.execute(self._fold_untake)
+                    cur.execute(self._fold_next)
+                    cur.execute(self._fold_finest)
+                    for sql in self._fold_coarser:
+                        cur.execute(sql, (floor,))
+                    cur.execute(self._fold_remaining)
+                    (left,) = cur.fetchone()
+                    cur.execute("COMMIT")
+                except BaseException:
+                    self._rollback(cur)
+                    raise
+            if limit is not None or not left:
+                return int(left)
 
     def _rollback(self, cur: Any) -> None:
         try:
@@ -225,13 +238,13 @@ class SampleStore(abc.ABC):
         """Buckets of ``tag`` with t0 <= bucket start < t1, ascending, as :data:`ROLLUP_DTYPE`."""
         p = self.P
         rows = self._fetch(
-            "SELECT r.bucket, r.sum, r.min, r.max, r.count, r.consumption FROM rollups r "
+            "SELECT r.bucket, r.sum, r.min, r.max, r.count, r.consumption, r.quality FROM rollups r "
             f"JOIN points p ON p.id = r.point_id WHERE p.tag = {p} AND r.interval = {p} "
             f"AND r.bucket >= {p} AND r.bucket < {p} ORDER BY r.bucket",
             (tag, interval, t0_ms, t1_ms))
         out = np.zeros(len(rows), ROLLUP_DTYPE)
         if rows:
-            bucket, total, lo, hi, count, consumption = zip(*rows)
+            bucket, total, lo, hi, count, consumption, quality = zip(*rows)
             out["bucket"] = np.asarray(bucket, np.float64) / 1000.0
             out["count"] = count
             out["avg"] = np.asarray(total, np.float64) / np.maximum(out["count"], 1)
@@ -239,20 +252,35 @@ class SampleStore(abc.ABC):
             out["min"] = lo
             out["max"] = hi
             out["consumption"] = np.array(consumption, dtype=np.float64)
+            out["quality"] = quality
         return out
 
     def read_buckets(self, tag: str, t0_ms: int, t1_ms: int, n: int) -> np.ndarray:
         """min/max/count/worst quality of ``tag``'s values in ``n`` equal buckets of [t0, t1).
 
-        Only non-empty buckets are returned, ascending, as :data:`BUCKET_DTYPE`.
+        Buckets at least as wide as a rollup interval are answered from the coarsest
+        such rollup (each rollup bucket counted in the trend bucket holding its start;
+        GOOD samples only, folded up to the last fold step); narrower ones from raw
+        samples (every sample with a value). Only non-empty buckets are returned,
+        ascending, as :data:`BUCKET_DTYPE`.
         """
         p = self.P
         span = t1_ms - t0_ms
-        rows = self._fetch(
-            f"SELECT (s.ts - {p}) * {p} / {p} AS b, min(s.value), max(s.value), count(*), max(s.quality) "
-            f"FROM samples s WHERE s.point_id = (SELECT id FROM points WHERE tag = {p}) "
-            f"AND s.ts >= {p} AND s.ts < {p} AND s.value IS NOT NULL GROUP BY b ORDER BY b",
-            (t0_ms, n, span, tag, t0_ms, t1_ms))
+        usable = [(w, name) for name, w in INTERVALS.items() if w * n <= span]
+        if usable:
+            width, interval = max(usable)
+            rows = self._fetch(
+                f"SELECT ({self.GREATEST}(r.bucket, {p}) - {p}) * {p} / {p} AS b, min(r.min), max(r.max), "
+                f"sum(r.count), max(r.quality) FROM rollups r "
+                f"WHERE r.point_id = (SELECT id FROM points WHERE tag = {p}) AND r.interval = {p} "
+                f"AND r.bucket > {p} AND r.bucket < {p} GROUP BY b ORDER BY b",
+                (t0_ms, t0_ms, n, span, tag, interval, t0_ms - width, t1_ms))
+        else:
+            rows = self._fetch(
+                f"SELECT (s.ts - {p}) * {p} / {p} AS b, min(s.value), max(s.value), count(*), max(s.quality) "
+                f"FROM samples s WHERE s.point_id = (SELECT id FROM points WHERE tag = {p}) "
+                f"AND s.ts >= {p} AND s.ts < {p} AND s.value IS NOT NULL GROUP BY b ORDER BY b",
+                (t0_ms, n, span, tag, t0_ms, t1_ms))
         out = np.zeros(len(rows), BUCKET_DTYPE)
         if rows:
             b, lo, hi, count, quality = zip(*rows)

@@ -18,13 +18,14 @@ esac
 
 # Debian packages: Python venv support; Qt's runtime libraries and CJK fonts for the workstation
 # (the UI is Chinese by default); for the tests also a PostgreSQL server (the tests start private
-# clusters from its binaries), socat (pty pairs for serial lines) and mosquitto (private MQTT brokers).
+# clusters from its binaries), socat (pty pairs for serial lines), mosquitto (private MQTT brokers) and poppler-utils
+# (pdftotext reads the PDF reports back).
 apt_pkgs=(python3-venv python3-dev fonts-noto-cjk fonts-wqy-microhei
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0
   libxkbcommon-x11-0 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1)
 if [ "$mode" = test ]; then
-  apt_pkgs+=(postgresql socat mosquitto)
+  apt_pkgs+=(postgresql socat mosquitto poppler-utils)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
+import adbc_driver_postgresql.dbapi as adbc_pg
 import numpy as np
 import psycopg
 import pytest
 
 from app.points import PointValue, Quality
-from db.engine import pg_conninfo
+from db.engine import PG_CONNECT_TIMEOUT_S, pg_adbc_uri, pg_conninfo
 from db.historian import Historian
 from db.migrate import upgrade
 from db.point_meta import PointMeta
-from db.postgres_store import PostgresStore
+from db.postgres_store import STATEMENT_TIMEOUT_S, PostgresStore
 from tests.pg import PrivateCluster, scratch_database, server_available
 
 T0 = 1_700_000_000.0
@@ -52,6 +54,8 @@ def test_pg_round_trip_rollups_and_replay(pg_url):
         assert store.write(rows[3:]) == len(rows) - 3
         assert store.write(rows[:3]) == 3  # late backlog for the meter
         assert store.write(rows) == 0  # replay after a lost acknowledgement
+        assert store.fold_rollups(limit=1) > 0  # bounded step: more left
+        assert store.fold_rollups(None) == 0
     finally:
         store.close()
     h = Historian(pg_url)
@@ -121,3 +125,27 @@ def test_pg_outage_mid_run_loses_nothing_and_duplicates_nothing(tmp_path):
             assert (n, distinct) == (sent, sent), tag
             assert (lo, hi) == (round(T0 * 1000), round((T0 + (sent - 1) * 0.001) * 1000)), tag
             assert total == sum(range(sent)), tag
+
+
+def test_adbc_read_connection_gives_up_on_a_silent_server():
+    """A server that accepts TCP but never answers: the Arrow read connection times out."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the kernel backlog and are never served
+        port = silent.getsockname()[1]
+        uri = pg_adbc_uri(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test", STATEMENT_TIMEOUT_S)
+        assert f"connect_timeout={PG_CONNECT_TIMEOUT_S}" in uri
+        outcome = []
+
+        def connect():
+            try:
+                adbc_pg.connect(uri).close()
+                outcome.append("connected")
+            except Exception as err:  # the driver's error type is what we expect here
+                outcome.append(err)
+
+        worker = threading.Thread(target=connect, name="test-adbc-connect")
+        worker.start()
+        worker.join(PG_CONNECT_TIMEOUT_S + 20)
+        assert not worker.is_alive(), "ADBC connect hangs on a silent server"
+    assert len(outcome) == 1 and "timeout" in str(outcome[0]).lower(), outcome

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.points import PointValue, Quality
-from db.historian import Historian
+from db.historian import Historian, HistorianError
 from db.migrate import upgrade
 from db.point_meta import PointMeta
 from db.sqlite_store import SqliteStore
@@ -102,6 +105,7 @@ def test_read_buckets_keeps_spikes(url, store):
 
 
 def _hourly(store, url, tag):
+    store.fold_rollups(None)
     return Historian(url).read_rollup(tag, "1h", T0 - H, T0 + 10 * H)
 
 
@@ -111,6 +115,7 @@ def test_rollups_avg_min_max_count(url, store):
     rows = [(ids["A.p"], round((T0 + 60 * i) * 1000), float(i), 0) for i in range(60)]
     rows.append((ids["A.p"], round((T0 + 30) * 1000), 1000.0, 2))  # BAD: not aggregated
     store.write(rows)
+    assert store.fold_rollups(None) == 0
     r = _hourly(store, url, "A.p")
     assert list(r["bucket"]) == [1_699_999_200.0, 1_700_002_800.0]
     # the first hour bucket ends 2800 s after T0: minutes 0..46 fall in it
@@ -164,6 +169,7 @@ def test_incremental_batches_chain_and_late_backlog(url, store):
     try:
         fresh.ensure_points([meter()])
         fresh.write(rows(every_10min))
+        fresh.fold_rollups(None)
     finally:
         fresh.close()
     in_order = Historian(fresh_url).read_rollup("M1.kwh", "1h", T0 - H, T0 + 10 * H)
@@ -191,6 +197,7 @@ def test_retention_prunes_samples_and_rollups_separately(url, store, tmp_path):
     pid = store.ensure_points([PointMeta("A.p", "A", "p")])["A.p"]
     day = 86400.0
     store.write([(pid, round((T0 - d * day) * 1000), float(d), 0) for d in range(40)])
+    store.fold_rollups(None)
     h = Historian(url, spool_dir=tmp_path / "spool", retention_days=7,
                   rollup_retention_days={"15min": 14, "1h": 30})
     deleted = h.prune(now_s=T0)
@@ -203,3 +210,106 @@ def test_retention_prunes_samples_and_rollups_separately(url, store, tmp_path):
     assert deleted == 32 + 26 + 10
     with pytest.raises(ValueError):
         Historian(url, rollup_retention_days={"2h": 1})
+
+
+def test_read_buckets_over_wide_ranges_use_rollups(url, store):
+    pid = store.ensure_points([PointMeta("A.w", "A", "w")])["A.w"]
+    day = 86_400
+    t0 = 1_699_920_000.0  # a UTC midnight
+    values = np.arange(2 * day // 10, dtype=np.float64) % 1000.0  # 2 days of 10 s samples
+    values[4321] = 5000.0
+    store.write([(pid, round((t0 + 10 * i) * 1000), float(v), 0) for i, v in enumerate(values)])
+    store.write([(pid, round((t0 + 10 * 4322 + 5) * 1000), -7.0, 1)])  # UNCERTAIN: not in rollups
+    assert store.fold_rollups(None) == 0
+    h = Historian(url)
+    hourly = h.read_buckets("A.w", t0, t0 + 2 * day, 48)  # 1 h per bucket: from the 1 h rollups
+    raw = h.read_buckets("A.w", t0, t0 + 2 * day, 48 * 60)  # 1 min per bucket: raw samples
+    assert len(hourly) == 48 and list(hourly["count"]) == [360] * 48
+    np.testing.assert_allclose(hourly["t"], t0 + 3600 * np.arange(48))
+    expect = values.reshape(48, 360)
+    np.testing.assert_array_equal(hourly["min"], expect.min(axis=1))
+    np.testing.assert_array_equal(hourly["max"], expect.max(axis=1))
+    assert hourly["max"][12] == 5000.0 and hourly["quality"][12] == 1 and hourly["quality"].sum() == 1
+    assert raw["count"].sum() == len(values) + 1 and raw["min"].min() == -7.0
+    # the rollups answer even after the raw samples were pruned
+    store.conn.execute("DELETE FROM samples")
+    assert h.read_buckets("A.w", t0, t0 + 2 * day, 2)["count"].tolist() == [8640, 8640]
+    assert len(h.read_buckets("A.w", t0, t0 + 2 * day, 48 * 60)) == 0
+
+
+def test_fold_is_bounded_per_step_and_late_data_refolds(url, store):
+    pid = store.ensure_points([meter()])["M1.kwh"]
+    # 8 quarter hours of readings every 5 min, +1 kWh each
+    rows = [(pid, round((T0 + 300 * i) * 1000), 100.0 + i, 0) for i in range(24)]
+    store.write(rows[::2])
+    assert store.fold_rollups(limit=3) > 0  # one bounded step leaves the rest dirty
+    assert store.fold_rollups(None) == 0
+    store.write(rows[1::2])  # the odd readings arrive late: every quarter hour is dirty again
+    assert store.fold_rollups(None) == 0
+    q = Historian(url).read_rollup("M1.kwh", "15min", T0 - H, T0 + 10 * H)
+    assert q["count"].sum() == 24 and q["consumption"].sum() == 23.0
+    assert _hourly(store, url, "M1.kwh")["consumption"].sum() == 23.0
+
+
+def test_on_commit_gets_each_committed_batch_and_survives_its_errors(url, tmp_path, caplog):
+    seen = []
+
+    def hook(values):
+        seen.append([(pv.tag, pv.value, pv.good) for pv in values])
+        raise RuntimeError("observer broke")
+
+    h = Historian(url, spool_dir=tmp_path / "spool", flush_interval_s=0.05, batch_size=10, on_commit=hook)
+    h.start()
+    try:
+        h.submit([PointValue("A.t_change", float(i), Quality.GOOD, T0 + i) for i in range(25)])
+        h.submit([PointValue("A.t_change", None, Quality.BAD, T0 + 30, "timeout")])
+        wait_until(lambda: h.stats().committed == 26)
+        h.on_commit = None
+        h.submit([PointValue("A.t_change", 99.0, Quality.GOOD, T0 + 40)])
+        wait_until(lambda: h.stats().committed == 27)
+    finally:
+        h.stop(5)
+    assert [len(b) for b in seen] == [10, 10, 6]
+    flat = [v for b in seen for v in b]
+    assert flat[:25] == [("A.t_change", float(i), True) for i in range(25)]
+    assert flat[25] == ("A.t_change", None, False)
+    assert "observer broke" in caplog.text and h.stats().db_ok
+
+
+def test_writer_folds_rollups_and_stop_finishes_them(url, tmp_path):
+    h = Historian(url, spool_dir=tmp_path / "spool", flush_interval_s=0.05, fold_interval_s=0.1)
+    h.start()
+    try:
+        h.submit([PointValue("A.p", float(i), Quality.GOOD, T0 + 60 * i) for i in range(30)])
+        wait_until(lambda: h.read_rollup("A.p", "1d", T0 - 86400, T0 + 86400)["count"].sum() == 30)
+        assert h.stats().rollups_behind == 0
+        h.submit([PointValue("A.p", 1000.0, Quality.GOOD, T0 + 5000)])
+    finally:
+        h.stop(5)
+    r = h.read_rollup("A.p", "1h", T0 - H, T0 + 10 * H)
+    assert r["count"].sum() == 31 and r["max"].max() == 1000.0
+
+
+def test_two_historians_never_share_a_spool_directory(url, tmp_path):
+    spool = tmp_path / "spool"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from db.historian import Historian; "
+         "h = Historian(sys.argv[1], spool_dir=sys.argv[2]); h.start(); print('started', flush=True); "
+         "sys.stdin.read(); h.stop(5)", url, str(spool)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert holder.stdout.readline().strip() == "started"
+        other = Historian(url, spool_dir=spool)
+        with pytest.raises(HistorianError, match="in use by another historian"):
+            other.start()
+        assert other.stats().spooled == 0
+    finally:
+        holder.communicate("", timeout=30)
+    assert holder.returncode == 0
+    again = Historian(url, spool_dir=spool)  # free once the other process stopped
+    again.start()
+    try:
+        with pytest.raises(HistorianError, match="in use"):
+            Historian(url, spool_dir=spool).start()  # also within one process
+    finally:
+        again.stop(5)

@@ -1,0 +1,269 @@
+"""The security service of a workstation: login, lock, unlock, and every permission check.
+
+Views, the alarm engine and the control service ask this one object whether the
+user at the workstation may do something; every refusal is audited, whichever path
+it came by (a button, the alarm engine's permission callable, the control API).
+Roles and grants are read from the database at each check, so an administrator's
+change (or a disabled account) takes effect at once on every workstation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.security.audit import AuditLog
+from app.security.permissions import Permission, Role
+from app.security.session import DEFAULT_IDLE_TIMEOUT_S, Session
+from app.security.users import AuthError, UserError, UserInfo, UserStore
+from db.engine import make_engine
+
+#: Alarm engine actions (``AlarmEngine(permission=...)``) and the permission each needs.
+ALARM_ACTIONS: dict[str, Permission] = {
+    "ack": Permission.ACKNOWLEDGE,
+    "shelve": Permission.SHELVE,
+    "unshelve": Permission.SHELVE,
+    "remove": Permission.SHELVE,
+    "restore": Permission.SHELVE,
+}
+
+
+class PermissionDenied(PermissionError):
+    """The user may not do this; already audited. The message names user, action and target."""
+
+
+class SecurityService:
+    """Users, the session of this workstation, and permission checks.
+
+    Parameters
+    ----------
+    users : UserStore
+    idle_timeout_s : float
+        Idle time before the session locks (default 15 min).
+    clock : callable
+        Monotonic seconds, for idle timing.
+    """
+
+    def __init__(self, users: UserStore, idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if not idle_timeout_s > 0:
+            raise ValueError(f"idle timeout must be > 0 s, got {idle_timeout_s!r}")
+        self.users = users
+        self.audit: AuditLog = users.audit
+        self.idle_timeout_s = idle_timeout_s
+        self._clock = clock
+        self.session: Session | None = None
+
+    @classmethod
+    def open(cls, db_url: str, workstation: str | None = None,
+             idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S) -> SecurityService:
+        """The security service of a workstation on the database ``db_url`` (schema 0003 or later).
+
+        Parameters
+        ----------
+        db_url : str
+            SQLAlchemy URL (the historian's database; ``wattdesk db upgrade`` first).
+        workstation : str, optional
+            Recorded with every audit record; default the host name.
+        idle_timeout_s : float
+        """
+        audit = AuditLog(make_engine(db_url), workstation=workstation)
+        return cls(UserStore(audit.engine, audit), idle_timeout_s)
+
+    # ---------------------------------------------------------------- session
+    def login(self, name: str, password: str) -> Session:
+        """Log ``name`` in at this workstation (replacing any session, which is logged out).
+
+        Raises
+        ------
+        AuthError
+            Wrong password, locked or disabled account (audited).
+        """
+        user = self.users.authenticate(name, password, action="login")
+        if self.session is not None:
+            self.logout()
+        self.session = Session(user, self.idle_timeout_s, self._clock)
+        return self.session
+
+    def logout(self) -> None:
+        """End the session (audited); no-op without one."""
+        if self.session is not None:
+            self.audit.append(self.session.user.name, "logout", self.session.user.name)
+            self.session = None
+
+    def lock(self, reason: str = "idle") -> None:
+        """Lock the session (``reason``: ``idle`` or ``manual``), audited; no-op if locked or none."""
+        if self.session is not None and not self.session.locked:
+            self.session.set_locked(True)
+            self.audit.append(self.session.user.name, "session.lock", self.session.user.name,
+                              after={"reason": reason})
+
+    def unlock(self, password: str, name: str | None = None) -> Session:
+        """Unlock with a password: the session's user, or another user taking over (shift change).
+
+        Parameters
+        ----------
+        password : str
+        name : str, optional
+            Default the locked session's user. Another user's name logs the first out
+            and that user in.
+
+        Raises
+        ------
+        AuthError
+            Wrong password, locked or disabled account (audited; counts toward lockout).
+        RuntimeError
+            No session to unlock.
+        """
+        if self.session is None:
+            raise RuntimeError("no session to unlock; log in")
+        current = self.session.user.name
+        name = current if name is None else name
+        user = self.users.authenticate(name, password, action="unlock")
+        if name != current:
+            self.logout()
+            self.session = Session(user, self.idle_timeout_s, self._clock)
+        else:
+            self.session.user = user
+            self.session.set_locked(False)
+        return self.session
+
+    def emergency_access(self, name: str, password: str) -> UserInfo:
+        """Let an operator act from the lock screen after entering their own password.
+
+        The session stays locked; the returned user is who the control dialog acts
+        for (its steps are authorized per area and audited like any control).
+
+        Raises
+        ------
+        AuthError
+            Wrong password, locked or disabled account (audited).
+        PermissionDenied
+            The user may control nothing (audited).
+        """
+        user = self.users.authenticate(name, password, action="emergency")
+        controls = user.role is Role.ADMIN or any(g.permission is Permission.CONTROL
+                                                  for g in self.users.permissions().of(user.role))
+        if not controls:
+            self.audit.append(name, "emergency.access", "lock screen", result="denied")
+            raise PermissionDenied(f"user {name!r} may not control anything")
+        self.audit.append(name, "emergency.access", "lock screen", result="ok",
+                          after={"session_user": self.session.user.name if self.session else None})
+        return user
+
+    # ---------------------------------------------------------------- checks
+    def current_user(self) -> UserInfo | None:
+        """The session's user while unlocked, else ``None``."""
+        if self.session is None or self.session.locked:
+            return None
+        return self.session.user
+
+    def may(self, permission: Permission, area: str | None = None, user: str | None = None) -> bool:
+        """Whether ``user`` (default: the unlocked session's) may ``permission`` in ``area``; not audited.
+
+        For enabling buttons; an action must still go through :meth:`authorize`.
+        """
+        info = self._who(user)
+        return info is not None and self.users.permissions().allows(info.role, permission, area)
+
+    def authorize(self, permission: Permission, *, action: str, target: str = "", area: str | None = None,
+                  user: str | None = None) -> UserInfo:
+        """Check a permission before an action; audit and raise if refused.
+
+        Parameters
+        ----------
+        permission : Permission
+        action : str
+            Audit action name of what was attempted (``control.select``, ``alarm.ack``, ...).
+        target : str
+            What it was attempted on (tag, alarm id, setting), verbatim.
+        area : str, optional
+            Area of the target, for per-area grants.
+        user : str, optional
+            Who acts (default: the unlocked session's user). The control dialog opened
+            from the lock screen passes the user returned by :meth:`emergency_access`.
+
+        Returns
+        -------
+        UserInfo
+            The user allowed.
+
+        Raises
+        ------
+        PermissionDenied
+            Refused: no session, session locked, unknown or disabled user, or no grant.
+        """
+        info = self._who(user)
+        who = info.name if info is not None else (user or (self.session.user.name if self.session else ""))
+        if info is None or not self.users.permissions().allows(info.role, permission, area):
+            self.audit.append(who, action, target, result="denied",
+                              after={"permission": permission.value, "area": area})
+            raise PermissionDenied(f"user {who!r} may not {action} {target!r}".rstrip())
+        return info
+
+    def alarm_permission(self, user: str, action: str, alarm: Any) -> bool:
+        """The alarm engine's permission callable: ``(user, action, alarm) -> allowed``.
+
+        ``action`` is ``ack``, ``shelve``, ``unshelve``, ``remove`` or ``restore``; the
+        alarm's ``area`` scopes the grant. A refusal is audited (``alarm.<action>``,
+        result ``denied``); an unknown action is refused.
+        """
+        permission = ALARM_ACTIONS.get(action)
+        target = str(getattr(alarm, "id", ""))
+        if permission is None:
+            self.audit.append(user, f"alarm.{action}", target, result="denied", after={"reason": "unknown action"})
+            return False
+        try:
+            self.authorize(permission, action=f"alarm.{action}", target=target,
+                           area=getattr(alarm, "area", None) or None, user=user)
+        except PermissionDenied:
+            return False
+        return True
+
+    # ------------------------------------------------ control service (app.control) seams
+    def control_permission(self, user: str, action: str, area: str) -> bool:
+        """The control service's ``PermissionCheck``: may ``user`` ``control`` devices of ``area``.
+
+        Not audited here: the control service audits its refused steps through
+        :meth:`control_audit`.
+        """
+        return action == Permission.CONTROL.value and self.may(Permission.CONTROL, area or None, user=user)
+
+    def control_password(self, user: str, password: str) -> bool:
+        """The control service's ``PasswordCheck``: the operator's password re-entered at confirm.
+
+        Audited as ``control.password`` (``.failed`` when wrong); failures count toward lockout.
+        """
+        try:
+            self.users.authenticate(user, password, action="control.password")
+        except AuthError:
+            return False
+        return True
+
+    def control_audit(self, record: Any) -> None:
+        """The control service's ``AuditSink``: one control step into the audit chain.
+
+        ``record`` is an :class:`app.control.AuditRecord` (``who``, ``workstation``,
+        ``action``, ``target``, ``before``, ``after``, ``result``, ``reason``, ``selection``);
+        stored as action ``control.<step>``.
+        """
+        step = getattr(record.action, "value", record.action)
+        self.audit.append(record.who, f"control.{step}", record.target, workstation=record.workstation,
+                          before={"state": record.before},
+                          after={"state": record.after, "reason": record.reason, "selection": record.selection},
+                          result=record.result or "ok")
+
+    # ---------------------------------------------------------------- internals
+    def _who(self, user: str | None) -> UserInfo | None:
+        """The acting user's current account (fresh from the database), or ``None`` if it may not act."""
+        if user is None:
+            if self.session is None or self.session.locked:
+                return None
+            user = self.session.user.name
+        try:
+            info = self.users.get(user)
+        except UserError:
+            return None
+        return None if info.disabled else info
+

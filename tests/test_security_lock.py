@@ -1,0 +1,161 @@
+"""Login at start, first run, and the idle lock on the real main window: the lock screen covers
+the views but not the banner, which keeps updating; unlocking needs a password; user names are
+shown verbatim."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QDialog, QLabel, QWidget
+
+from app.security import Role
+from app.ui.lock_screen import SessionGuard
+from app.ui.login import FirstRunDialog, LoginDialog, login_at_start
+from app.ui.main_window import MainWindow
+from tests.security_rig import PASSWORD, rig
+from tests.ui_services import make_services
+
+HOSTILE = "<b>root</b> {user} %s \u202eRTL"
+
+
+@pytest.fixture
+def sec(tmp_path):
+    with rig("sqlite", tmp_path, idle_timeout_s=600.0) as r:
+        yield r
+
+
+@pytest.fixture
+def window(tmp_path, qtbot, sec):
+    services, _cache, _statuses = make_services(tmp_path)
+    w = MainWindow(services)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    yield w
+    services.bridge.stop()
+    services.historian.stop()
+
+
+def test_first_run_insists_on_an_administrator(sec, qtbot):
+    dialog = FirstRunDialog(sec.security)
+    qtbot.addWidget(dialog)
+    dialog.name_edit.setText("chief")
+    dialog.password_edit.setText("short")
+    dialog.repeat_edit.setText("short")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert "at least 10" in dialog.message.text() and sec.users.count() == 0 and dialog.result() == 0
+    dialog.password_edit.setText(PASSWORD)
+    dialog.repeat_edit.setText(PASSWORD + "x")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert dialog.message.text() and sec.users.count() == 0
+    dialog.repeat_edit.setText(PASSWORD)
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted and sec.users.get("chief").role is Role.ADMIN
+
+
+def test_login_dialog_wrong_password_then_lockout_message(sec, qtbot):
+    sec.users.add(HOSTILE, Role.OPERATOR, PASSWORD, actor="test")
+    dialog = LoginDialog(sec.security)
+    qtbot.addWidget(dialog)
+    dialog.user_edit.setText(HOSTILE)
+    for _ in range(4):
+        dialog.password_edit.setText("not-the-password")
+        qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+        assert dialog.message.text() == "Wrong user name or password." and dialog.password_edit.text() == ""
+    dialog.password_edit.setText("not-the-password")
+    qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    assert dialog.message.text().startswith("Too many failed attempts") and dialog.session is None
+    sec.clock.advance(15 * 60 + 1)
+    dialog.password_edit.setText(PASSWORD)
+    qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.session.user.name == HOSTILE
+
+
+def test_login_at_start_with_no_users_shows_the_first_run_dialog_and_quitting_logs_nobody_in(sec, qtbot):
+    shown: list[str] = []
+
+    def quit_dialog() -> None:
+        from PySide6.QtWidgets import QApplication
+
+        dialog = QApplication.activeModalWidget()
+        shown.append(type(dialog).__name__)
+        dialog.reject()
+
+    QTimer.singleShot(50, quit_dialog)
+    assert login_at_start(sec.security) is None
+    assert shown == ["FirstRunDialog"] and sec.users.count() == 0
+
+
+def test_idle_session_locks_the_banner_keeps_updating_and_unlock_needs_the_password(sec, window, qtbot):
+    sec.users.add(HOSTILE, Role.OPERATOR, PASSWORD, actor="test")
+    sec.security.login(HOSTILE, PASSWORD)
+    banner = QLabel("tick 0")
+    window.set_banner(banner)
+    ticks = [0]
+
+    def tick() -> None:                                # stands in for the alarm banner's updates
+        ticks[0] += 1
+        banner.setText(f"tick {ticks[0]}")
+
+    timer = QTimer(window)
+    timer.timeout.connect(tick)
+    timer.start(20)
+    guard = SessionGuard(window, sec.security, check_ms=20)
+    user_label = window._user_label
+    assert user_label.textFormat() == Qt.TextFormat.PlainText and HOSTILE in user_label.text()
+
+    sec.clock.advance(599)
+    qtbot.wait(60)
+    assert not guard.is_locked                         # not idle long enough
+    qtbot.keyClick(window.navigation, Qt.Key.Key_Down)  # input restarts the idle time
+    sec.clock.advance(599)
+    qtbot.wait(60)
+    assert not guard.is_locked
+    sec.clock.advance(2)
+    qtbot.waitUntil(lambda: guard.is_locked, timeout=2000)
+
+    screen = guard.screen
+    assert screen.isVisible() and not window.menuBar().isEnabled()
+    top = window.centralWidget().findChild(QWidget, "bannerSlot")
+    assert not screen.geometry().intersects(top.geometry())          # the banner is not covered
+    assert screen.geometry().contains(window.stack.geometry().center())  # the views are
+    assert screen.user_edit.text() == HOSTILE
+    before = ticks[0]
+    qtbot.waitUntil(lambda: ticks[0] >= before + 5, timeout=2000)
+    assert banner.isVisible() and banner.text() == f"tick {ticks[0]}"
+    assert window.childAt(banner.mapTo(window, QPoint(2, 2))) is banner   # on top, not under the lock
+    assert "locked" in user_label.text()
+
+    screen.password_edit.setText("not-the-password")
+    qtbot.mouseClick(screen.unlock_button, Qt.MouseButton.LeftButton)
+    assert guard.is_locked and screen.message.text() == "Wrong user name or password."
+    screen.password_edit.setText(PASSWORD)
+    qtbot.mouseClick(screen.unlock_button, Qt.MouseButton.LeftButton)
+    assert not guard.is_locked and not screen.isVisible() and window.menuBar().isEnabled()
+    assert "locked" not in user_label.text()
+
+    actions = [(a.action, a.result) for a in sec.audit.records()][-4:]
+    assert actions == [("login", "ok"), ("session.lock", "ok"), ("unlock.failed", "wrong"), ("unlock", "ok")]
+    assert sec.audit.records()[-3].after == {"reason": "idle"}
+    timer.stop()
+    guard.detach()
+
+
+def test_another_user_may_take_over_a_locked_session(sec, window, qtbot):
+    sec.users.add("wang", Role.OPERATOR, PASSWORD, actor="test")
+    sec.users.add("zhao", Role.OPERATOR, PASSWORD + "2", actor="test")
+    sec.security.login("wang", PASSWORD)
+    guard = SessionGuard(window, sec.security, check_ms=20)
+    guard.lock("manual")
+    guard.screen.user_edit.setText("zhao")
+    guard.screen.password_edit.setText(PASSWORD + "2")
+    qtbot.mouseClick(guard.screen.unlock_button, Qt.MouseButton.LeftButton)
+    assert not guard.is_locked and sec.security.session.user.name == "zhao"
+    assert "zhao" in window._user_label.text()
+    assert [(a.user, a.action) for a in sec.audit.records()][-3:] == [
+        ("wang", "session.lock"), ("zhao", "unlock"), ("wang", "logout")]
+    guard.detach()

@@ -1,0 +1,87 @@
+"""A database made by the first schema (0001), holding samples and audit rows, upgrades to the
+security schema without losing data, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.security import AuditLog, Permission, Role, UserStore
+from db.engine import make_engine
+from db.migrate import current, upgrade
+from tests.pg import scratch_database, server_available
+from tests.security_rig import PASSWORD, wattdesk
+
+
+def make_0001_database(url: str) -> None:
+    upgrade(url, "0001")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO points (tag, device, name) VALUES ('M1.P', 'M1', 'P')"))
+        conn.execute(sa.text("INSERT INTO samples (point_id, ts, value, quality) VALUES (1, 1000, 4.5, 0)"))
+        conn.execute(sa.text('INSERT INTO audit (ts, "user", workstation, action, target, before, after, result) '
+                             "VALUES (1700000000000, 'zhang', 'ws-old', 'control', 'QF1.command=0', "
+                             """'{"state": "closed"}', '{"state": "open"}', 'ok')"""))
+        conn.execute(sa.text('INSERT INTO audit (ts, "user", action) VALUES (1700000001000, \'li\', \'login\')'))
+    engine.dispose()
+
+
+def check_upgraded(url: str, capsys) -> None:
+    upgrade(url)
+    assert current(url) == "0003"
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT value FROM samples")).scalar_one() == 4.5
+        assert "audit" not in sa.inspect(conn).get_table_names()
+    log = AuditLog(engine)
+    records = log.records()
+    assert [(r.seq, r.user, r.workstation, r.action, r.target, r.before, r.after, r.result) for r in records] == [
+        (1, "zhang", "ws-old", "control", "QF1.command=0", {"state": "closed"}, {"state": "open"}, "ok"),
+        (2, "li", "", "login", "", None, None, "")]
+    assert records[0].ts == 1_700_000_000.0
+    assert log.verify().ok
+    log.append("cli:test", "user.add", "root")
+    users = UserStore(engine, log)
+    assert users.count() == 0                                          # no default account
+    model = users.permissions()
+    assert model.allows(Role.OPERATOR, Permission.CONTROL, "A1") and model.allows(Role.VIEWER, Permission.VIEW)
+    assert not model.allows(Role.VIEWER, Permission.CONTROL, "A1")
+    users.add("root", Role.ADMIN, PASSWORD, actor="test")
+    engine.dispose()
+    assert wattdesk("audit", "verify", "--db", url) == 0
+    assert "audit log intact: 4 records" in capsys.readouterr().out
+
+
+def test_sqlite_database_of_schema_0001_upgrades(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    make_0001_database(url)
+    check_upgraded(url, capsys)
+
+
+def test_postgresql_database_of_schema_0001_upgrades(capsys):
+    why = server_available()
+    if why:
+        pytest.fail(why)
+    with scratch_database() as url:
+        make_0001_database(url)
+        check_upgraded(url, capsys)
+
+
+def test_downgrade_to_0002_keeps_the_audit_rows(tmp_path):
+    from alembic import command
+
+    from db.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    make_0001_database(url)
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text('SELECT "user", action FROM audit ORDER BY id')).all()
+        assert [tuple(r) for r in rows] == [("zhang", "control"), ("li", "login")]
+        assert "users" not in sa.inspect(conn).get_table_names()
+    engine.dispose()
