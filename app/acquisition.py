@@ -19,26 +19,10 @@ from dataclasses import dataclass
 
 from app.cache import PointCache
 from app.config import Device
+from app.drivers_factory import DriverFactory
 from drivers.base import Driver, DriverError
-from drivers.modbus.driver import ModbusDriver
 
 log = logging.getLogger(__name__)
-
-DriverFactory = Callable[[Device], Driver]
-
-
-def make_driver(device: Device) -> Driver:
-    """The driver for ``device``'s protocol (Modbus TCP/RTU).
-
-    Raises
-    ------
-    ValueError
-        For a protocol this build has no driver for.
-    """
-    if device.protocol in ("modbus_tcp", "modbus_rtu"):
-        params, points = device.modbus()
-        return ModbusDriver(params, points)
-    raise ValueError(f"device {device.id}: no driver for protocol {device.protocol!r}")
 
 
 @dataclass
@@ -64,14 +48,16 @@ class AcquisitionEngine:
     cache : PointCache
         Receives every scan's readings.
     driver_factory : callable, optional
-        Builds a :class:`~drivers.base.Driver` per device; defaults to :func:`make_driver`.
+        ``driver_factory(device)`` builds a :class:`~drivers.base.Driver` per device;
+        defaults to a fresh :class:`~app.drivers_factory.DriverFactory` (every protocol,
+        shared DL/T 645 buses and BACnet ports).
     """
 
     def __init__(self, devices: Iterable[Device], cache: PointCache,
-                 driver_factory: DriverFactory = make_driver) -> None:
+                 driver_factory: Callable[[Device], Driver] | None = None) -> None:
         self._devices = list(devices)
         self._cache = cache
-        self._factory = driver_factory
+        self._factory = driver_factory if driver_factory is not None else DriverFactory()
         self._drivers: dict[str, Driver] = {}
         self.status: dict[str, DeviceStatus] = {
             d.id: DeviceStatus(d.id, d.scan_interval_s) for d in self._devices}

@@ -4,10 +4,12 @@ Sub-commands
 ------------
 demo      the demo plant (simulated Modbus TCP devices on 127.0.0.1) polled into SQLite,
           shown on the operator workstation (``--headless``: status lines only)
-wall      the wall display (full screen, read-only, rotating views) on the demo plant or a site
+wall      the wall display (full screen, read-only, rotating views, no login) on the demo plant or a site
+gui       the operator workstation on a site file and a database URL (login first)
 collect   headless collector: acquisition and historian for a site file and a database URL
 check     validate a site file and list every problem
 db        database schema management (``wattdesk db upgrade``)
+user      user accounts and roles; ``audit`` verify/export the audit log; ``secret`` the secret store
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli_security import register_security_commands
 from app.config import ConfigError, SiteConfig, load_site
 
 log = logging.getLogger("wattdesk")
@@ -98,17 +102,43 @@ def _require_display() -> None:
         raise SystemExit(2)
 
 
+def _gui_db_url(db_url: str) -> str:
+    """``db_url`` with its PostgreSQL password from the secret store (when it names a user)."""
+    from app.security.secrets import SecretError, open_secret_store, with_db_password
+
+    if not db_url.startswith("postgresql"):
+        return db_url
+    try:
+        store = open_secret_store()
+    except SecretError:
+        store = None  # no keyring here: trust or peer authentication
+    return with_db_password(db_url, store)
+
+
 def _run_gui(site: SiteConfig, db_url: str, wall: bool, cycle_s: float | None = None) -> int:
-    """Collector plus the workstation (or the wall display) until the window is closed."""
+    """Collector plus the workstation (login first) or the wall display (no login, read-only)
+    until the window is closed. The schema is upgraded before anything else."""
     from app.collector import Collector
+    from app.security import SecurityService
+    from app.security.secrets import SecretError
     from app.ui.app import run_workstation
     from app.ui.services import UiSettings
+    from db.migrate import upgrade
 
     settings = UiSettings() if cycle_s is None else UiSettings(wall_cycle_s=cycle_s)
-    collector = Collector(site, db_url)
+    try:
+        db_url = _gui_db_url(db_url)
+    except SecretError as err:
+        print(f"wattdesk: {err}", file=sys.stderr)
+        return 2
+    upgrade(db_url)
+    security = None if wall else SecurityService.open(db_url, workstation=socket.gethostname())
+    collector = Collector(site, db_url,
+                          alarm_permission=None if security is None else security.alarm_permission,
+                          alarm_query=None if security is None else security.alarm_may)
     collector.start()
     try:
-        return run_workstation(collector, settings, wall=wall)
+        return run_workstation(collector, settings, wall=wall, security=security)
     finally:
         collector.stop()
 
@@ -126,7 +156,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     plant.start()
     try:
         site = plant.site_config(site)
-        print(f"wattdesk: demo plant up — {len(site.devices)} simulated Modbus TCP devices "
+        print(f"wattdesk: demo plant up — {len(site.devices)} simulated devices (Modbus TCP, BACnet/IP, OPC UA, DL/T 645, MQTT) "
               "on 127.0.0.1", flush=True)
         if args.headless:
             return _run_collector(site, db_url, args.duration)
@@ -152,6 +182,14 @@ def cmd_wall(args: argparse.Namespace) -> int:
         return _run_gui(plant.site_config(site), db_url, wall=True, cycle_s=args.cycle)
     finally:
         plant.stop()
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from db.engine import default_url
+
+    site = _load_or_exit(args.site)
+    _require_display()
+    return _run_gui(site, args.db or default_url(), wall=False)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -187,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="demo plant only: move the simulated devices to ports from this one on")
     wall.set_defaults(func=cmd_wall)
 
+    gui = sub.add_parser("gui", help="operator workstation on a site (login, control, alarms)")
+    gui.add_argument("--site", type=Path, required=True, help="site YAML file")
+    gui.add_argument("--db", help="database URL (default: SQLite in the user data dir)")
+    gui.set_defaults(func=cmd_gui)
+
     collect = sub.add_parser("collect", help="headless collector: acquisition and historian")
     collect.add_argument("--site", type=Path, required=True, help="site YAML file")
     collect.add_argument("--db", required=True, help="database URL (sqlite:///… or postgresql+psycopg://…)")
@@ -202,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="bring the schema up to date (Alembic)")
     up.add_argument("--db", help="database URL (default: SQLite in the user data dir)")
     up.set_defaults(func=cmd_db)
+    register_security_commands(sub)
     return parser
 
 

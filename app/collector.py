@@ -13,9 +13,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from app.acquisition import AcquisitionEngine, DeviceStatus
 from app.alarms import AlarmEngine, AlarmNotifier
+from app.alarms.opening import historian_opening
 from app.cache import PointCache
 from app.config import SiteConfig
 from app.points import Quality
@@ -68,15 +70,28 @@ class Collector:
     db_url : str
         SQLAlchemy URL of the historian database (``sqlite:///…`` or
         ``postgresql+psycopg://…``); its schema is upgraded on :meth:`start`.
+    alarm_permission : callable, optional
+        ``(user, action, alarm) -> allowed`` for acknowledging and shelving
+        (``SecurityService.alarm_permission``); default: the alarm engine's own (allow all),
+        for headless editions where no one acts on alarms.
+    alarm_query : callable, optional
+        The same question asked only to enable buttons, never audited
+        (``SecurityService.alarm_may``); default: ``alarm_permission``.
     """
 
-    def __init__(self, site: SiteConfig, db_url: str) -> None:
+    def __init__(self, site: SiteConfig, db_url: str,
+                 alarm_permission: Callable[[str, str, Any], bool] | None = None,
+                 alarm_query: Callable[[str, str, Any], bool] | None = None) -> None:
         self.site = site
         self.db_url = db_url
         deadbands = {device.tag(p.name): p.deadband for device, p in site.iter_points()}
         self.cache = PointCache(deadbands)
         self.historian = Historian(db_url)
-        self.alarms = AlarmEngine(site)
+        opening = historian_opening(self.historian)    # daily limits count from midnight after a restart
+        journal = self.historian.submit_event          # alarm journal: the historian's events table
+        checks = {} if alarm_permission is None else {"permission": alarm_permission,
+                                                      "permission_query": alarm_query}
+        self.alarms = AlarmEngine(site, opening=opening, journal=journal, **checks)
         self.notifier = AlarmNotifier(site)
         self.engine = AcquisitionEngine(site.devices, self.cache)
         self._unsubscribe = None

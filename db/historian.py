@@ -16,6 +16,12 @@ when the database returns — also by the next process, after a restart. A lock 
 in the spool directory keeps a second historian (in any process) off it.
 
 Queue order is always: disk spool (oldest) → the writer's in-flight batch → memory.
+
+Journal events (:meth:`Historian.submit_events`, alarm transitions and operator actions)
+take the same path in a queue of their own, ahead of samples: the writer inserts them
+as soon as they arrive (within about 0.1 s), and when an insert fails it moves every
+queued event to its own disk spool (``<spool_dir>/events``) at once, so an event
+survives an outage and a crash during it.
 """
 
 from __future__ import annotations
@@ -26,10 +32,10 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import platformdirs
@@ -38,6 +44,8 @@ from sqlalchemy.engine import make_url
 
 from app.points import PointValue, Quality
 from db.engine import backend, default_url
+from db.event_rows import EventQuery, EventRow, clean_event
+from db.event_spool import EventSpool
 from db.point_meta import PointMeta
 from db.rollup_sql import SOURCE_INTERVALS
 from db.schema import INTERVALS
@@ -53,6 +61,18 @@ LOCK_NAME = ".lock"
 
 #: Hook called after each committed batch with the batch's values.
 CommitHook = Callable[[Sequence[PointValue]], None]
+#: Hook called after each committed batch of journal events with the batch's rows.
+EventsCommitHook = Callable[[Sequence[EventRow]], None]
+#: Name of the event spool's directory inside the spool directory.
+EVENT_SPOOL_NAME = "events"
+
+
+class JournalEvent(Protocol):
+    """What :meth:`Historian.submit_event` takes (e.g. :class:`app.alarms.AlarmEvent`)."""
+
+    def to_row(self) -> Mapping[str, Any]:
+        """The event as an ``events`` row (see :func:`db.event_rows.clean_event`)."""
+        ...
 
 
 def _clean(pv: PointValue, valid_tags: set[str]) -> Sample:
@@ -113,6 +133,14 @@ class HistorianStats:
     rollups_behind : int
         Dirty 15-minute buckets (point × bucket) not yet folded into the rollups, as of
         the last fold step.
+    events_committed : int
+        Journal events inserted since start.
+    events_queued : int
+        Journal events waiting in memory (including the batch being written).
+    events_spooled : int
+        Journal events waiting in the disk spool.
+    events_rejected : int
+        Journal events dropped as unstorable (see :func:`db.event_rows.clean_event`).
     """
 
     committed: int
@@ -124,6 +152,10 @@ class HistorianStats:
     last_error: str
     last_commit_ts: float | None
     rollups_behind: int = 0
+    events_committed: int = 0
+    events_queued: int = 0
+    events_spooled: int = 0
+    events_rejected: int = 0
 
 
 def default_spool_dir(url: str) -> Path:
@@ -181,6 +213,8 @@ class Historian:
         how long one step holds up the next batch.
     on_commit : CommitHook | None
         Initial value of :attr:`on_commit`.
+    on_events_commit : EventsCommitHook | None
+        Initial value of :attr:`on_events_commit`.
 
     Attributes
     ----------
@@ -189,6 +223,8 @@ class Historian:
         values: the submitted :class:`~app.points.PointValue` objects (rebuilt from
         the spool, with an empty reason, for spooled batches). It must be quick; an
         exception it raises is logged and otherwise ignored. May be set at any time.
+    on_events_commit : EventsCommitHook | None
+        The same for journal events: called with each committed batch's rows.
 
     Raises
     ------
@@ -202,7 +238,8 @@ class Historian:
                  retention_days: float | None = None,
                  rollup_retention_days: dict[str, float] | None = None,
                  prune_interval_s: float = 3600.0, fold_interval_s: float = 5.0,
-                 fold_step_buckets: int = FOLD_STEP_BUCKETS, on_commit: CommitHook | None = None) -> None:
+                 fold_step_buckets: int = FOLD_STEP_BUCKETS, on_commit: CommitHook | None = None,
+                 on_events_commit: EventsCommitHook | None = None) -> None:
         self.url = str(url or default_url())
         backend(self.url)
         for name, v in (("memory_limit", memory_limit), ("batch_size", batch_size),
@@ -225,12 +262,18 @@ class Historian:
         self.fold_interval_s = fold_interval_s
         self.fold_step_buckets = int(fold_step_buckets)
         self.on_commit: CommitHook | None = on_commit
+        self.on_events_commit: EventsCommitHook | None = on_events_commit
         self.spool_dir = Path(spool_dir) if spool_dir is not None else default_spool_dir(self.url)
 
         self._queue: deque[PointValue] = deque()
         self._inflight: list[Sample] = []
         self._inflight_values: list[PointValue] = []
         self._spool: Spool | None = None
+        self._events: deque[Mapping[str, Any]] = deque()
+        self._events_inflight: list[EventRow] = []
+        self._event_spool: EventSpool | None = None
+        self._events_committed = 0
+        self._events_rejected = 0
         self._metas: dict[str, PointMeta] = {}
         self._metas_lock = threading.Lock()
         self._metas_dirty = False
@@ -275,6 +318,31 @@ class Historian:
         if len(self._queue) >= self.batch_size:
             self._wake.set()
 
+    def submit_events(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Queue journal events for the ``events`` table. Never blocks and does no I/O.
+
+        Safe from any thread, also before :meth:`start` and after :meth:`stop`. The
+        writer inserts them within about 0.1 s, ahead of waiting samples; a row that
+        cannot be stored is dropped, counted in :attr:`HistorianStats.events_rejected`
+        and logged.
+
+        Parameters
+        ----------
+        rows : iterable of mapping
+            Shaped as :meth:`app.alarms.AlarmEvent.to_row` gives them (``ts`` int ms UTC,
+            ``kind``, ``source``, ``area``, ``priority``, ``message``, ``user``,
+            ``workstation``, ``data`` dict or None).
+        """
+        self._events.extend(rows)
+        self._wake.set()
+
+    def submit_event(self, event: JournalEvent) -> None:
+        """Queue one journal event (anything with ``to_row()``, e.g. :class:`app.alarms.AlarmEvent`).
+
+        A :data:`app.alarms.JournalSink`: never blocks, does no I/O.
+        """
+        self.submit_events((event.to_row(),))
+
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
         """Open the spool (replaying what an earlier process left) and start the writer thread.
@@ -294,6 +362,8 @@ class Historian:
         try:
             if self._spool is None:
                 self._spool = Spool(self.spool_dir)
+            if self._event_spool is None:
+                self._event_spool = EventSpool(self.spool_dir / EVENT_SPOOL_NAME)
         except BaseException:
             self._release_spool_lock()
             raise
@@ -328,6 +398,7 @@ class Historian:
             return
         self._thread = None
         self._spill_all()
+        self._spill_events()
         self._release_spool_lock()
         with self._reader_lock:
             if self._reader is not None:
@@ -337,12 +408,16 @@ class Historian:
     def stats(self) -> HistorianStats:
         """Return a snapshot of counters and state (cheap; any thread)."""
         spool = self._spool
+        event_spool = self._event_spool
         return HistorianStats(
             committed=self._committed, stored=self._stored,
             queued_memory=len(self._queue) + len(self._inflight),
             spooled=spool.rows if spool is not None else 0, rejected=self._rejected,
             db_ok=self._db_ok, last_error=self._last_error, last_commit_ts=self._last_commit_ts,
-            rollups_behind=self._rollups_behind)
+            rollups_behind=self._rollups_behind, events_committed=self._events_committed,
+            events_queued=len(self._events) + len(self._events_inflight),
+            events_spooled=event_spool.rows if event_spool is not None else 0,
+            events_rejected=self._events_rejected)
 
     def _acquire_spool_lock(self) -> None:
         if self._lock is not None:
@@ -371,6 +446,14 @@ class Historian:
             stopping = self._stopping.is_set()
             if stopping and (time.monotonic() >= self._deadline or not self._has_work()):
                 break
+            wrote_events = self._write_events_step()
+            if wrote_events is False:
+                if stopping:
+                    break
+                self._pause(self.retry_interval_s)
+                continue
+            if wrote_events:
+                continue
             if self._fold_pending and time.monotonic() - self._last_fold >= self.fold_interval_s:
                 if not self._fold_step():  # due even under a steady stream of batches
                     self._pause(self.retry_interval_s)
@@ -436,7 +519,81 @@ class Historian:
             log.exception("historian: on_commit hook %r failed", hook)
 
     def _has_work(self) -> bool:
-        return bool(self._queue or self._inflight or (self._spool is not None and len(self._spool)))
+        return bool(self._queue or self._inflight or (self._spool is not None and len(self._spool))
+                    or self._events or self._events_inflight
+                    or (self._event_spool is not None and len(self._event_spool)))
+
+    def _write_events_step(self) -> bool | None:
+        """Insert the oldest batch of journal events.
+
+        Returns
+        -------
+        bool or None
+            None: no event waiting; True: a batch committed; False: the database failed
+            (every queued event is then in the disk spool).
+        """
+        spool = self._event_spool
+        assert spool is not None
+        seq: int | None = None
+        if len(spool):
+            head = spool.peek()
+            if head is None:
+                return None
+            seq, batch = head
+        else:
+            if not self._events_inflight:
+                self._events_inflight = self._take_events(self.batch_size)
+            if not self._events_inflight:
+                return None
+            batch = self._events_inflight
+        try:
+            self._connect().write_events(batch)
+        except Exception as err:  # keep them, on disk: an event must survive the outage and a crash in it
+            self._note_failure(err)
+            self._spill_events()
+            return False
+        if seq is None:
+            self._events_inflight = []
+        else:
+            spool.pop(seq)
+        self._events_committed += len(batch)
+        self._last_commit_ts = time.time()
+        self._db_ok = True
+        hook = self.on_events_commit
+        if hook is not None:
+            try:
+                hook(batch)
+            except Exception:  # a broken observer must never stop the writer
+                log.exception("historian: on_events_commit hook %r failed", hook)
+        return True
+
+    def _take_events(self, n: int) -> list[EventRow]:
+        """Pop up to ``n`` events from memory, validated (bad ones counted, logged, dropped)."""
+        out: list[EventRow] = []
+        q = self._events
+        for _ in range(min(n, len(q))):
+            row = q.popleft()
+            try:
+                out.append(clean_event(row))
+            except ValueError as err:
+                self._events_rejected += 1
+                self._last_error = f"event {row!r} rejected: {err}"
+                log.error("historian: %s", self._last_error)
+        return out
+
+    def _spill_events(self) -> None:
+        """Move the in-flight events and all queued events, in order, to the event spool."""
+        if self._event_spool is None:
+            self._event_spool = EventSpool(self.spool_dir / EVENT_SPOOL_NAME)
+        try:
+            if self._events_inflight:
+                self._event_spool.append(self._events_inflight)
+                self._events_inflight = []
+            while self._events:
+                self._event_spool.append(self._take_events(self.batch_size))
+        except OSError as err:
+            self._last_error = f"event spool {self._event_spool.directory}: {err}"
+            log.error("historian: cannot spool events to disk (%s); they stay in memory", err)
 
     def _next_batch(self, force: bool) -> tuple[int | None, list[Sample]] | None:
         """The oldest batch: a spool segment, else the in-flight batch, else a new one from memory."""
@@ -679,6 +836,44 @@ class Historian:
         if n < 1 or t1_ms <= t0_ms:
             raise ValueError(f"read_buckets: need n >= 1 and t1 > t0, got n={n}, t0={t0}, t1={t1}")
         return self._read(lambda s: s.read_buckets(tag, t0_ms, t1_ms, n))
+
+    def read_events(self, t0: float, t1: float, *, areas: Collection[str] | None = None,
+                    priorities: Collection[int] | None = None, kinds: Collection[str] | None = None,
+                    text: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Journal events with ``t0 <= ts < t1``, newest first (committed ones only).
+
+        Parameters
+        ----------
+        t0, t1 : float
+            Epoch seconds UTC.
+        areas : collection of str, optional
+            Area ids; None: every area.
+        priorities : collection of int, optional
+            0..4 (0: flood and system events); None: all.
+        kinds : collection of str, optional
+            ``events.kind`` values (:class:`app.alarms.EventKind` values); None: all.
+        text : str, optional
+            Case-insensitive substring of ``source``, ``message`` or ``data.alarm_id``.
+        limit : int
+            Most rows returned.
+
+        Returns
+        -------
+        list of dict
+            ``ts`` (int, ms UTC), ``kind``, ``source``, ``area``, ``priority``, ``message``,
+            ``user``, ``workstation``, ``data`` (dict or None), as
+            :meth:`app.alarms.AlarmEvent.to_row` shapes them.
+
+        Raises
+        ------
+        ValueError
+            ``limit < 1`` or a non-finite time.
+        HistorianError
+            If the database cannot be reached.
+        """
+        query = EventQuery.build(t0, t1, areas=areas, priorities=priorities, kinds=kinds, text=text,
+                                 limit=limit)
+        return self._read(lambda s: s.read_events(query))
 
     def _read(self, fn: Callable[[SampleStore], _T]) -> _T:
         with self._reader_lock:

@@ -37,6 +37,8 @@ class PostgresStore(SampleStore):
     LEAST = "LEAST"
     GREATEST = "GREATEST"
     MOD = "%%"
+    ALARM_ID = "data ->> 'alarm_id'"
+    CONTAINS = "strpos({0}, {1}) > 0"
 
     def __init__(self, url: str) -> None:
         super().__init__()

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from db.event_rows import COLUMNS as EVENT_COLUMNS
+from db.event_rows import EventQuery, EventRow, row_dict
 from db.point_meta import PointMeta
 from db.rollup_sql import fold_sql
 from db.schema import INTERVALS
@@ -49,6 +51,10 @@ class SampleStore(abc.ABC):
     GREATEST: str
     #: the modulo operator in a query with bound parameters
     MOD: str
+    #: ``data``'s ``alarm_id`` as text
+    ALARM_ID: str
+    #: substring test, ``{0}`` the haystack and ``{1}`` the needle
+    CONTAINS: str
 
     conn: Any
 
@@ -188,6 +194,57 @@ class SampleStore(abc.ABC):
             cur.execute("ROLLBACK")
         except Exception:  # the connection is gone; the server discards the transaction
             pass
+
+    def write_events(self, rows: Sequence[EventRow]) -> int:
+        """Insert journal events in one transaction.
+
+        Parameters
+        ----------
+        rows : Sequence[EventRow]
+            Validated events (:func:`db.event_rows.clean_event`).
+
+        Returns
+        -------
+        int
+            Rows inserted.
+
+        Raises
+        ------
+        Exception
+            The driver's error; the transaction is rolled back.
+        """
+        p = self.P
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        sql = f"INSERT INTO events ({cols}) VALUES ({', '.join([p] * len(EVENT_COLUMNS))})"
+        with _cursor(self.conn) as cur:
+            self._begin(cur)
+            try:
+                cur.executemany(sql, [tuple(r) for r in rows])
+                cur.execute("COMMIT")
+            except BaseException:
+                self._rollback(cur)
+                raise
+        return len(rows)
+
+    def read_events(self, q: EventQuery) -> list[dict[str, Any]]:
+        """Journal events matching ``q``, newest first (see :meth:`db.historian.Historian.read_events`)."""
+        if q.matches_nothing():
+            return []
+        p = self.P
+        where = [f"ts >= {p}", f"ts < {p}"]
+        params: list[Any] = [q.t0_ms, q.t1_ms]
+        for column, values in (("area", q.areas), ("priority", q.priorities), ("kind", q.kinds)):
+            if values is not None:
+                where.append(f"{column} IN ({', '.join([p] * len(values))})")
+                params.extend(values)
+        if q.text:
+            hay = ["lower(source)", "lower(message)", f"lower(COALESCE({self.ALARM_ID}, ''))"]
+            where.append("(" + " OR ".join(self.CONTAINS.format(h, p) for h in hay) + ")")
+            params.extend([q.text] * len(hay))
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        rows = self._fetch(f"SELECT {cols} FROM events WHERE {' AND '.join(where)} "
+                           f"ORDER BY ts DESC, id DESC LIMIT {p}", (*params, q.limit))
+        return [row_dict(r) for r in rows]
 
     # -- retention -------------------------------------------------------------------
     def prune(self, samples_before_ms: int | None, rollups_before_ms: dict[str, int]) -> int:

@@ -1,20 +1,19 @@
 """Alarm notifications against a real SMTP server (aiosmtpd) and a real local HTTP endpoint:
 routing by priority and area, DingTalk / SMS bodies, escalation, a channel that is down or
-hangs, credentials from the keyring (keyrings.alt file backend) and never in logs or YAML."""
+hangs, credentials from WattDesk's secret store (the opted-in encrypted file) and never in logs or YAML."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-import keyring
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 
 from app.alarms import (
     AlarmEngine, AlarmNotifier, AlarmState, ChannelWorker, Notification, WebhookSender,
 )
 from app.config import ConfigError, KeyringRef, WebhookChannel
+from app.security.secrets import ENV_FILE, ENV_PASSPHRASE_FILE, open_secret_store
 from drivers.backoff import Backoff
 from tests.alarm_site import SITE, good, write_site
 from tests.notify_peers import HttpPeer, SmtpPeer, free_port, wait_until
@@ -58,16 +57,18 @@ notifications:
 
 
 @pytest.fixture
-def secrets():
-    """A file keyring (keyrings.alt) under the test's XDG data dir, holding the channels' secrets."""
-    previous = keyring.get_keyring()
-    backend = PlaintextKeyring()
-    keyring.set_keyring(backend)
-    keyring.set_password("wattdesk-test-smtp", "wattdesk", SMTP_PASSWORD)
-    keyring.set_password("wattdesk-test-robot", "robot", ROBOT_TOKEN)
-    keyring.set_password("wattdesk-test-sms", "gw", SMS_KEY)
-    yield backend
-    keyring.set_keyring(previous)
+def secrets(tmp_path, monkeypatch):
+    """WattDesk's secret store, opted in to an encrypted file under ``tmp_path`` (this machine has
+    no OS keyring), holding the channels' secrets; the notifier reads it as in production."""
+    passphrase = tmp_path / "secrets.passphrase"
+    passphrase.write_text("notify test passphrase\n", encoding="utf-8")
+    monkeypatch.setenv(ENV_FILE, str(tmp_path / "secrets.cfg"))
+    monkeypatch.setenv(ENV_PASSPHRASE_FILE, str(passphrase))
+    store = open_secret_store()
+    store.set("wattdesk-test-smtp", "wattdesk", SMTP_PASSWORD)
+    store.set("wattdesk-test-robot", "robot", ROBOT_TOKEN)
+    store.set("wattdesk-test-sms", "gw", SMS_KEY)
+    return store
 
 
 @pytest.fixture
@@ -115,22 +116,23 @@ def test_raise_goes_to_the_routes_channels_with_keyring_credentials(system, smtp
     raise_alarm(engine, notifier, "IO.smoke", 1)
     assert wait_until(lambda: len(smtp.messages) == 1 and len(http.at("/robot")) == 1)
     mail = smtp.messages[0]
-    assert mail["Subject"] == "[Alarm test] P1 IO box smoke state" and mail["From"] == "wattdesk@site.test"
+    # worded in the site's language (zh_CN by default); the point has no description, so its name
+    assert mail["Subject"] == "[Alarm test] P1 IO box smoke 状态报警" and mail["From"] == "wattdesk@site.test"
     assert sorted(smtp.recipients[0]) == ["duty@site.test", "ops@site.test"]
     assert smtp.logins == [b"wattdesk"]                      # logged in with the keyring's password
     body = mail.get_content()
-    assert "alarm IO.smoke:smoke_state" in body and "area R2" in body and "raised 2025-06-15 23:06:40" in body
+    assert "报警 IO.smoke:smoke_state" in body and "区域 R2，来源 IO.smoke" in body and "发生于 2025-06-15 23:06:40" in body
     robot = http.at("/robot")[0]
     assert robot.path == f"/robot/send?lang=zh&access_token={ROBOT_TOKEN}"
     assert robot.body["msgtype"] == "text" and robot.body["at"]["atMobiles"] == ["13800000000"]
-    assert robot.body["text"]["content"].startswith("[Alarm test] P1 IO box smoke state")
+    assert robot.body["text"]["content"].startswith("[Alarm test] P1 IO box smoke 状态报警")
     # the same raise is told once, however many updates mention it
     engine.submit([good("IO.smoke", 1, T0 + 1)])
     assert engine.flush() and notifier.wait_idle()
     raise_alarm(engine, notifier, "QF.temperature", 95)      # P3 预警 and P2 报警 in R1: building route (mail)
     assert wait_until(lambda: len(smtp.messages) == 3)
     assert sorted(m["Subject"] for m in smtp.messages[1:]) == [
-        "[Alarm test] P2 Feeder breaker temperature 过温 报警", "[Alarm test] P3 Feeder breaker temperature 过温 预警"]
+        "[Alarm test] P2 Feeder breaker 端子温度 过温 报警", "[Alarm test] P3 Feeder breaker 端子温度 过温 预警"]
     raise_alarm(engine, notifier, "IO.door", 1)              # P4: no route takes it
     assert notifier.wait_idle() and wait_until(lambda: notifier.stats()["mail"].delivered == 3)
     stats = notifier.stats()
@@ -150,7 +152,7 @@ def test_escalation_fires_when_unacknowledged_and_not_after_ack(system, smtp, ht
     assert wait_until(lambda: len(http.at("/sms")) == 1)
     sms = http.at("/sms")[0]
     assert sms.headers["Authorization"] == SMS_KEY
-    assert sms.body["to"] == ["13900000000"] and "[escalation 1]" in sms.body["content"]
+    assert sms.body["to"] == ["13900000000"] and "[第 1 次升级]" in sms.body["content"]
     # a second raise, acknowledged in time, is not escalated
     engine.submit([good("IO.smoke", 0, clock.now)])
     assert engine.flush()
@@ -222,8 +224,8 @@ def test_wrong_password_and_missing_keyring_entry_say_which_entry(tmp_path, secr
     caplog.set_level(logging.DEBUG)
     site = write_site(tmp_path, SITE + notifications(smtp.port, http.port))
     wrong = "wrong-" + SMTP_PASSWORD
-    keyring.set_password("wattdesk-test-smtp", "wattdesk", wrong)
-    keyring.delete_password("wattdesk-test-robot", "robot")
+    secrets.set("wattdesk-test-smtp", "wattdesk", wrong)
+    secrets.delete("wattdesk-test-robot", "robot")
     clock = ManualClock(T0)
     engine = AlarmEngine(site, clock, tick_s=0.01)
     notifier = AlarmNotifier(site, clock=clock, tick_s=0.01)
@@ -234,9 +236,9 @@ def test_wrong_password_and_missing_keyring_entry_say_which_entry(tmp_path, secr
         assert wait_until(lambda: notifier.stats()["mail"].failures >= 2 and notifier.stats()["robot"].failures >= 2)
         stats = notifier.stats()
         assert "SMTPAuthenticationError" in stats["mail"].last_error and smtp.messages == []
-        assert "no keyring entry for service 'wattdesk-test-robot' user 'robot'" in stats["robot"].last_error
-        keyring.set_password("wattdesk-test-smtp", "wattdesk", SMTP_PASSWORD)   # fixed by the administrator
-        keyring.set_password("wattdesk-test-robot", "robot", ROBOT_TOKEN)
+        assert "no secret 'wattdesk-test-robot'/'robot'" in stats["robot"].last_error
+        secrets.set("wattdesk-test-smtp", "wattdesk", SMTP_PASSWORD)   # fixed by the administrator
+        secrets.set("wattdesk-test-robot", "robot", ROBOT_TOKEN)
         assert wait_until(lambda: len(smtp.messages) == 1 and len(http.at("/robot")) == 1)
     finally:
         notifier.stop()

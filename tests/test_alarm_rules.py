@@ -166,7 +166,7 @@ def test_uncommanded_trip_with_cause_groups_downstream_alarms(ev, site):
     ev.feed([good("QF.state", 0, T0 + 3), good("QF.trip_cause", 1, T0 + 3)])
     trip = ev.record("QF:trip")
     assert trip.status.state is AlarmState.UNACK_ACTIVE
-    assert trip.note == "overload"
+    assert (trip.cause_code, trip.cause_label, trip.note) == (1, "overload", "")   # the cause, not a note
     assert ev.record("PM:no_voltage").cause == "QF:trip"     # raised 1 s before: grouped
     ev.feed([bad(f"PM.{p.name}", T0 + 8) for p in site.device("PM").points])
     comm = ev.record("PM:comm_loss")
@@ -177,13 +177,16 @@ def test_uncommanded_trip_with_cause_groups_downstream_alarms(ev, site):
     assert trip.status.state is AlarmState.UNACK_RTN
 
 
-def test_trip_cause_read_after_the_state_updates_the_note(ev):
+def test_trip_cause_read_after_the_state_updates_the_cause(ev):
     _closed(ev, T0)
     ev.feed([good("QF.state", 0, T0 + 1)])
     ev.take()
     ev.feed([good("QF.trip_cause", 3, T0 + 1)])
-    assert ev.record("QF:trip").note == "leakage"
-    assert [a.id for a in ev.take()[1]] == ["QF:trip"]
+    assert (ev.record("QF:trip").cause_code, ev.record("QF:trip").cause_label) == (3, "leakage")
+    changed = ev.take()[1]
+    assert [(a.id, a.cause_code, a.cause_label) for a in changed] == [("QF:trip", 3, "leakage")]
+    ev.feed([good("QF.trip_cause", 42, T0 + 2)])       # a code the cause point has no label for
+    assert [(a.cause_code, a.cause_label) for a in ev.take()[1]] == [(42, "")]
 
 
 def test_commanded_opening_is_no_trip_and_suppresses_downstream(ev):

@@ -142,7 +142,7 @@ devices:
     area: A1
     protocol: profibus #!
     template: water_meter
-""", "devices[0].protocol", "'modbus_tcp' or 'modbus_rtu' (got 'profibus')"),
+""", "devices[0].protocol", "'dlt645' or 'mqtt' (got 'profibus')"),
     ("misspelt device field", """
 devices:
   - id: D1

@@ -325,3 +325,32 @@ async def test_concurrent_reads_and_writes_share_one_link():
         await driver.close()
     assert got == [5] * 30
     assert driver.stats.failures == 0
+
+
+@async_test
+async def test_a_cancelled_read_always_ends_cancelled_whenever_the_cancel_lands():
+    # Cancel a read at every event-loop step of its exchange, including the step in which
+    # the reply arrives (where asyncio.wait_for on Python 3.11 would return the reply and
+    # drop the cancellation); the engine relies on a cancelled scan really ending.
+    points = [ModbusPoint("h", Table.HOLDING_REGISTER, 0, DataType.UINT16)]
+    async with SimServer() as server:
+        await server.set(Table.HOLDING_REGISTER, 0, [42])
+        driver = ModbusDriver(params(server.port, timeout_s=2.0), points)
+        assert (await driver.read())[0].value == 42
+        outcomes = []
+        for steps in range(60):
+            task = asyncio.create_task(driver.read())
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            finished_before_cancel = task.done()
+            task.cancel()
+            try:
+                await task
+                outcomes.append("finished" if finished_before_cancel else "cancel lost")
+            except asyncio.CancelledError:
+                outcomes.append("cancelled")
+        last = await driver.read()
+        await driver.close()
+    assert "cancel lost" not in outcomes, outcomes
+    assert outcomes[0] == "cancelled" and outcomes[-1] == "finished"
+    assert last[0].good and last[0].value == 42

@@ -4,6 +4,8 @@ connections closed mid-read."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from modbus_peers import (
     CLOSE, HostileServer, Request, answer, async_test, exception_pdu, frame, registers_pdu,
@@ -198,3 +200,46 @@ async def test_server_closing_mid_read_keeps_last_good_values():
         assert second[name].reason == "connection closed by device during FC3 0..0"
         assert third[name].reason.startswith("offline, retry in")
     assert server.connections == 1
+
+
+@async_test
+async def test_cancelling_a_waiting_read_propagates_and_a_lost_connection_does_not_leak_into_it():
+    def script(req: Request, n: int) -> list[bytes]:
+        if n == 1:
+            return []                 # first request: silent, the read is cancelled meanwhile
+        if n == 2:
+            return [CLOSE]            # then the device hangs up while a read waits
+        return [answer(req, [5])]
+
+    async with HostileServer(script) as server:
+        driver = make_driver(server, timeout_s=5.0)
+        task = asyncio.create_task(driver.read())
+        while not server.requests:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert task.cancelled()
+        lost = by_name(await driver.read())
+        await driver.close()
+    # the engine's cancellation stays a cancellation; the hang-up is a fault with a reason,
+    # and the task that saw it is not left with a pending cancel request
+    assert lost["h"].quality is Quality.BAD
+    assert lost["h"].reason == "connection closed by device during FC3 0..0"
+    assert asyncio.current_task().cancelling() == 0
+
+
+@async_test
+async def test_odd_register_byte_count_is_bad_never_a_value():
+    def script(req: Request, n: int) -> list[bytes]:
+        if req.fc == 3:  # byte count 3: one and a half registers
+            return [frame(req.tid, req.unit, bytes((3, 3, 0, 1, 2)))]
+        return [answer(req, [77])]
+
+    async with HostileServer(script) as server:
+        driver = make_driver(server, timeout_s=0.3)
+        values = by_name(await driver.read())
+        await driver.close()
+    # as with pymodbus's own reply decoding: the frame is undecodable and the connection dropped
+    assert values["h"].quality is Quality.BAD and values["h"].value is None
+    assert values["h"].reason.startswith("malformed reply to FC3 0..0 (")

@@ -110,8 +110,9 @@ def test_alarm_engine_api_refuses_a_viewer_and_audits(alarm_rig):
         engine.ack(SMOKE, "nobody-at-all")
     assert engine.ack_all("li") == 0
     assert engine.alarm(SMOKE).state is AlarmState.UNACK_ACTIVE
-    assert denied(sec) == [("li", "alarm.ack", SMOKE), ("li", "alarm.shelve", SMOKE),
-                           ("nobody-at-all", "alarm.ack", SMOKE), ("li", "alarm.ack", SMOKE)]
+    # each refusal once per user, action and occurrence of the alarm (views enquire on every refresh)
+    assert sorted(denied(sec)) == [("li", "alarm.ack", SMOKE), ("li", "alarm.shelve", SMOKE),
+                                   ("nobody-at-all", "alarm.ack", SMOKE)]
     with pytest.raises(AlarmPermissionError):                           # operators may not shelve by default
         engine.shelve(SMOKE, "wang", 600, "nuisance")
     assert engine.ack(SMOKE, "wang") is True
@@ -127,7 +128,7 @@ def test_alarm_banner_and_list_refuse_a_viewer_and_audit(alarm_rig, qtbot):
     done, refused = view.acknowledge_visible()
     assert done == [] and SMOKE in refused
     assert engine.alarm(SMOKE).state is AlarmState.UNACK_ACTIVE
-    assert len(denied(sec)) >= 3 and {d for d in denied(sec)} == {("li", "alarm.ack", SMOKE)}
+    assert [d for d in denied(sec) if d[1] == "alarm.ack"] == [("li", "alarm.ack", SMOKE)]   # no flood
 
 
 def test_control_service_refuses_a_viewer_and_audits_through_the_security_seams(sec):

@@ -14,6 +14,7 @@ from app.config import load_site
 from drivers.sim.breaker import TripCause
 from drivers.sim.electrical import transformer_losses
 from drivers.sim.model import PlantModel
+from drivers.sim.mqtt_env_sensor import EnvSensor
 from drivers.sim.plant import DEMO_SIM
 from drivers.sim.profiles import bdew_factor, outdoor_temperature, try_temperatures
 from drivers.sim.simconfig import SimConfigError, load_sim_config
@@ -159,3 +160,46 @@ def test_bad_sim_file_names_file_and_field(tmp_path):
         load_sim_config(bad)
     text = str(err.value)
     assert f"{bad}: loads.F1_01.profile" in text and f"{bad}: loads.F1_01.peak_kw" in text
+
+
+def _slow_protection_model(site):
+    sim = load_sim_config(DEMO_SIM)
+    sim = sim.model_copy(update={"protection": sim.protection.model_copy(update={"overload_trip_s": 1e6})})
+    return PlantModel(site, sim, NOW)
+
+
+@pytest.mark.parametrize("refresh_s", [0.5, 10.0])
+def test_terminal_temperature_follows_current_with_its_time_constant_at_any_refresh(site, refresh_s):
+    model = _slow_protection_model(site)
+    tau = model.sim.protection.thermal_tau_s
+    start = model.step(NOW, 0.0)["QF1_02"]
+    t0 = start["temperature"]
+    assert t0 == pytest.approx(28 + 45 * (max(start["Ia"], start["Ib"], start["Ic"]) / 63) ** 2)  # steady state
+    model.trigger("overload", "QF1_02", {"factor": 1.4})
+    target = 28 + 45 * 1.4 ** 2
+    steps = round(300 / refresh_s)
+    for k in range(1, steps + 1):
+        out = model.step(NOW + k * refresh_s, k * refresh_s)["QF1_02"]
+    assert out["state"] == 1
+    assert out["temperature"] == pytest.approx(target + (t0 - target) * math.exp(-300 / tau), rel=1e-6)
+    assert out["temperature"] < 90                       # 5 minutes at 1.4 In: still below the 90 °C trip
+
+
+def test_noise_depends_on_time_not_on_the_number_of_steps(model):
+    first = model.step(NOW, 10.0)
+    again = model.step(NOW, 10.0)                         # an extra refresh at the same instant
+    assert again["QF1_02"]["P"] == first["QF1_02"]["P"]
+    assert again["HV_M"]["F"] == first["HV_M"]["F"]
+    later = model.step(NOW, 70.0)
+    assert later["QF1_02"]["P"] != first["QF1_02"]["P"]
+
+
+@pytest.mark.parametrize("step_s", [0.1, 10.0])
+def test_room_co2_lags_with_its_air_exchange_time_constant_at_any_publishing_interval(step_s):
+    sensor = EnvSensor("127.0.0.1", 1, step_s=step_s)           # never started: state() is pure physics
+    office_10h = dt.datetime(2026, 3, 11, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp()
+    target = 450.0 + 700.0 * (1.0 - sensor.ventilation / 120.0)
+    for k in range(round(900 / step_s) + 1):
+        payload = sensor.state(office_10h + k * step_s)
+    assert sensor.co2 == pytest.approx(target + (600.0 - target) * math.exp(-900 / sensor.co2_tau_s), rel=1e-9)
+    assert payload["co2"] == round(sensor.co2)

@@ -327,3 +327,29 @@ def test_a_trip_raised_by_the_real_alarm_engine_flashes_the_breaker_until_acknow
     finally:
         alarm_bridge.stop()
         engine.stop()
+
+
+def test_fitted_sheet_stays_fitted_on_resize_until_the_operator_zooms(qtbot, tmp_path):
+    cache = PointCache()
+    cache.update(normal_values(SITE))
+    view, _ = make_view(qtbot, tmp_path, cache=cache)
+    view.resize(300, 200)                       # e.g. built before its window went full screen
+    qtbot.wait(20)
+    small = view.canvas.zoom()
+    view.resize(1600, 1000)
+    qtbot.waitUntil(lambda: view.canvas.zoom() > 2 * small, timeout=1000)
+    fitted = view.canvas.zoom()
+    view.canvas.zoom_by(1.5)                    # the operator's zoom is kept from now on
+    view.resize(800, 500)
+    qtbot.wait(20)
+    assert view.canvas.zoom() == pytest.approx(fitted * 1.5)
+
+
+def test_theme_switched_while_hidden_is_applied_when_shown(qtbot, tmp_path):
+    settings = UiSettings(theme="dark")
+    view, _ = make_view(qtbot, tmp_path, settings=settings)
+    dark_bg = view.sheet_scene("overview").scene.backgroundBrush().color().name()
+    view.hide()                                 # another page of the main window is shown
+    settings.theme = "light"                    # the theme switch's style change is not seen
+    view.show()
+    assert view.sheet_scene("overview").scene.backgroundBrush().color().name() != dark_bg

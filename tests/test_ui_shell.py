@@ -18,13 +18,13 @@ from app.collector import Collector
 from app.ui.app import Appearance, attach_alarm_banner, build_services
 from app.ui.i18n import TRANSLATIONS_DIR, TranslationFileError, read_ts, ts_files
 from app.ui.main_window import VIEWS, MainWindow, ViewSpec, load_view
-from app.ui.screenshots import free_port_block
 from app.ui.services import UiSettings
 from drivers.sim.plant import DemoPlant
+from tests.test_sim_plant import N_PORTS, free_port_block
 from tests.ui_services import DEMO, make_services, put
 
 REPO = Path(__file__).resolve().parents[1]
-SHELL_MODULES = ("main_window", "overview_view", "devices_view", "wall")
+SHELL_MODULES = ("main_window", "overview_view", "devices_view", "wall", "workstation")
 
 
 def marked_strings(path: Path) -> set[tuple[str, str]]:
@@ -165,7 +165,8 @@ def test_status_bar_shows_devices_online_and_database_health(qtbot, tmp_path, ap
     statuses.set_online(["QF1_01", "ENV_HV"], False)
     window = MainWindow(services, appearance)
     qtbot.addWidget(window)
-    assert window._devices_label.text() == "Devices online 43/45"
+    n = len(DEMO.devices)
+    assert window._devices_label.text() == f"Devices online {n - 2}/{n}"
     assert window._devices_label.property("state") == "offline"
     assert "QF1_01" in window._devices_label.toolTip()
     assert window._db_label.text() == "Database connecting…"
@@ -175,7 +176,7 @@ def test_status_bar_shows_devices_online_and_database_health(qtbot, tmp_path, ap
         put(cache, ("T1_M.P", 10.0, 0))
         services.historian.submit([cache.get("T1_M.P")])
         qtbot.waitUntil(lambda: window._db_label.text() == "Database OK", timeout=5000)
-        qtbot.waitUntil(lambda: window._devices_label.text() == "Devices online 45/45", timeout=3000)
+        qtbot.waitUntil(lambda: window._devices_label.text() == f"Devices online {n}/{n}", timeout=3000)
         assert window._devices_label.property("state") == "ok"
         assert window._user_label.text() == "User: — (—)"
     finally:
@@ -204,8 +205,7 @@ def test_down_database_is_shown_with_the_samples_buffered(qtbot, tmp_path, appea
 
 def test_workstation_on_the_live_demo_plant(qtbot, tmp_path, appearance):
     """The demo plant's real Modbus servers, polled by a real collector into SQLite."""
-    span = max(d.port for d in DEMO.devices) - min(d.port for d in DEMO.devices) + 1
-    plant = DemoPlant(base_port=free_port_block(span), refresh_s=0.25)
+    plant = DemoPlant(base_port=free_port_block(N_PORTS), refresh_s=0.25)
     plant.start()
     collector = Collector(plant.site, f"sqlite:///{tmp_path}/demo.sqlite")
     try:
@@ -216,7 +216,8 @@ def test_workstation_on_the_live_demo_plant(qtbot, tmp_path, appearance):
         qtbot.addWidget(window)
         banner = attach_alarm_banner(window, appearance)
         assert banner is not None and "alarms" not in window.unavailable
-        qtbot.waitUntil(lambda: window._devices_label.text() == "设备在线 45/45", timeout=20000)
+        n = len(plant.site.devices)
+        qtbot.waitUntil(lambda: window._devices_label.text() == f"设备在线 {n}/{n}", timeout=20000)
         overview = window.views["overview"]
         qtbot.waitUntil(lambda: overview.load_tile.value.text().endswith(" kW")
                         and not overview.load_tile.value.text().startswith("?"), timeout=5000)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QMouseEvent
 
 from app.points import Quality
 from app.ui.wall import WallWindow
-from tests.ui_services import make_services, put
+from tests.ui_services import DEMO, make_services, put
 
 
 def test_rotates_through_the_installed_views_and_offers_no_control(qtbot, tmp_path):
@@ -38,7 +38,7 @@ def test_staleness_is_shown_and_clears_by_itself(qtbot, tmp_path):
     qtbot.addWidget(wall)
     qtbot.waitUntil(lambda: "no live data" in wall.stale_label.text(), timeout=3000)
     assert wall.is_stale()
-    assert wall.stale_label.text().startswith("STALE: 2/45 devices offline")
+    assert wall.stale_label.text().startswith(f"STALE: 2/{len(DEMO.devices)} devices offline")
     statuses.set_online(["QF1_01", "QF1_02"], True)
     readings = iter(range(10_000))
 

@@ -53,6 +53,8 @@ class BannerAlarm:
         Operator text.
     unacknowledged : bool
         Flashes while True.
+    acknowledgeable : bool
+        The operator may acknowledge it (else the acknowledge button is disabled).
     """
 
     id: str
@@ -61,6 +63,7 @@ class BannerAlarm:
     source: str
     message: str
     unacknowledged: bool = True
+    acknowledgeable: bool = True
 
 
 class PriorityBadge(QWidget):
@@ -333,7 +336,7 @@ class AlarmBanner(QWidget):
             self._flood.show()
         else:
             self._flood.hide()
-        self._ack.setEnabled(alarm is not None and alarm.unacknowledged)
+        self._ack.setEnabled(alarm is not None and alarm.unacknowledged and alarm.acknowledgeable)
         self._ack_all.setEnabled(any(self._unacked.values()))
         self._silence.setEnabled(self._sounding)
         flashing = (alarm is not None and alarm.unacknowledged) or any(self._unacked.values())

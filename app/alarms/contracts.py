@@ -28,6 +28,44 @@ class EventKind(str, enum.Enum):
     FLOOD_ENDED = "alarm_flood_ended"
 
 
+class AlarmText(NamedTuple):
+    """What an alarm's operator text is made of, in no language yet.
+
+    :func:`app.alarms.messages.compose` words it in a language (the site's, for the
+    journal and notifications; the UI words it in the workstation's language).
+
+    Attributes
+    ----------
+    source_name : str
+        The device's name (device and point rules; its id when it has no name) or the
+        area's name (area rules), as configured: shown as written.
+    point : str
+        Point name for per-point rules (``"Ua"``), else empty.
+    point_description, point_description_zh : str
+        The point's description in English and in Chinese (either may be empty).
+    rule_type : str
+        :class:`app.config.RuleType` value (``"high"``, ``"trip"``, ...).
+    rule_description, rule_description_zh : str
+        The rule's description in English and in Chinese; both empty lets the rule
+        type name the alarm.
+    level : str
+        ``"warning"`` (预警), ``"alarm"`` (报警) or ``""`` for single-level rules.
+    unit : str
+        Unit of the alarm's value and limit (the point's unit; ``"%"`` for imbalance;
+        empty for states, trips and counts).
+    """
+
+    source_name: str = ""
+    point: str = ""
+    point_description: str = ""
+    point_description_zh: str = ""
+    rule_type: str = ""
+    rule_description: str = ""
+    rule_description_zh: str = ""
+    level: str = ""
+    unit: str = ""
+
+
 class AlarmEvent(NamedTuple):
     """One journal record: an alarm transition, an operator action on an alarm, or a flood.
 
@@ -46,6 +84,7 @@ class AlarmEvent(NamedTuple):
     state : AlarmState | None
         State after the event (``None`` for flood events).
     message : str
+        The alarm's text in the site's language (:attr:`SiteConfig.language`).
     value : float | None
         The value that raised or cleared the alarm, in the point's unit (imbalance: %).
     limit : float | None
@@ -56,6 +95,11 @@ class AlarmEvent(NamedTuple):
         Shelving / out-of-service reason, trip cause, suppression cause.
     cause : str
         Id of the alarm this one is a consequence of (a breaker trip), else empty.
+    text : AlarmText
+        What the message is made of, to word it in another language (empty for floods).
+    cause_code, cause_label
+        Trips: the trip cause code read from the breaker and its configured (English)
+        state label (``2``, ``"short circuit"``); ``None``/empty when unknown or not a trip.
     """
 
     ts: float
@@ -72,6 +116,9 @@ class AlarmEvent(NamedTuple):
     workstation: str = ""
     reason: str = ""
     cause: str = ""
+    text: AlarmText = AlarmText()
+    cause_code: int | None = None
+    cause_label: str = ""
 
     def to_row(self) -> dict[str, Any]:
         """The event as a row of the historian's ``events`` table (``ts`` in ms UTC)."""
@@ -81,7 +128,8 @@ class AlarmEvent(NamedTuple):
             "user": self.user, "workstation": self.workstation,
             "data": {"alarm_id": self.alarm_id, "state": self.state.value if self.state else None,
                      "value": self.value, "limit": self.limit, "reason": self.reason,
-                     "cause": self.cause},
+                     "cause": self.cause, "text": self.text._asdict(), "cause_code": self.cause_code,
+                     "cause_label": self.cause_label},
         }
 
 
@@ -106,17 +154,25 @@ class Alarm(NamedTuple):
     active : bool
         The process condition.
     message : str
+        The alarm's text in the site's language; views word :attr:`text` in theirs.
     value, limit : float | None
-        Last value evaluated and the limit, in the point's unit.
+        Last value evaluated and the limit, in the point's unit (``text.unit``).
     raised_ts, state_ts : float
         UTC epoch seconds of the last raise and of the last state change (0: never).
     acked_by : str
     shelved_until : float | None
         UTC epoch seconds at which shelving expires.
     shelved_by, note : str
-        Who shelved or removed from service, and why; the trip cause for trips.
+        Who shelved or removed from service, and why (operator text, shown as written).
     cause : str
         Id of the cause alarm (a breaker trip) this alarm is grouped under, else empty.
+    text : AlarmText
+        What the message is made of, to word it in any language.
+    cause_code : int | None
+        Trips: the trip cause code read from the breaker (None until read, or not a trip).
+    cause_label : str
+        Trips: the configured (English) state label of ``cause_code`` (``"short circuit"``),
+        empty when the cause point has no label for it.
     """
 
     id: str
@@ -139,6 +195,9 @@ class Alarm(NamedTuple):
     shelved_by: str
     note: str
     cause: str
+    text: AlarmText = AlarmText()
+    cause_code: int | None = None
+    cause_label: str = ""
 
 
 class AlarmUpdate(NamedTuple):
@@ -177,3 +236,9 @@ PermissionCheck = Callable[[str, str, Alarm], bool]
 #: ``(tag, local start of the interval, interval seconds, day type) -> expected consumption``
 #: of that interval in the accumulator's unit, or ``None`` while no baseline is known.
 BaselineProvider = Callable[[str, datetime, int, DayType], float | None]
+#: ``(tag, interval start, now) -> reading`` (UTC epoch seconds): the accumulator's first
+#: GOOD reading at or after the start of the interval (a day, for ``daily_energy``) and
+#: before ``now``, in its unit, or ``None`` if none is stored. Asked once per accumulator,
+#: at its first reading after a (re)start, so consumption counts from the interval's
+#: opening, not from the restart (see :func:`app.alarms.opening.historian_opening`).
+OpeningProvider = Callable[[str, float, float], float | None]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from app.alarms.contracts import (
-    Alarm, AlarmSubscriber, AlarmUpdate, BaselineProvider, JournalSink, PermissionCheck,
+    Alarm, AlarmSubscriber, AlarmUpdate, BaselineProvider, JournalSink, OpeningProvider, PermissionCheck,
 )
 from app.alarms.evaluator import UNACKED, AlarmEvaluator
 from app.cache import PointCache
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 T = TypeVar("T")
+
+
+#: Operator actions on an alarm, as the permission check names them.
+ACTIONS = ("ack", "shelve", "unshelve", "remove", "restore")
 
 
 class AlarmPermissionError(PermissionError):
@@ -54,8 +58,14 @@ class AlarmEngine:
         Receives every :class:`~app.alarms.contracts.AlarmEvent` (the historian's events).
     baseline : BaselineProvider, optional
         Expected interval consumption for ``consumption_surge`` rules.
+    opening : OpeningProvider, optional
+        Opening readings of accumulators (:func:`app.alarms.opening.historian_opening`), so
+        a restart within a day does not undercount ``daily_energy``; asked on the engine
+        thread at each accumulator's first reading.
     permission : PermissionCheck
         Asked before every operator action; default allows all.
+    permission_query : PermissionCheck, optional
+        Asked by :meth:`may` only (views enabling buttons): must not audit; default ``permission``.
     workstation : str, optional
         Recorded with operator actions; default the host name.
     tick_s : float
@@ -67,17 +77,20 @@ class AlarmEngine:
     """
 
     def __init__(self, site: SiteConfig, clock: Clock = time.time, *, journal: JournalSink | None = None,
-                 baseline: BaselineProvider | None = None, permission: PermissionCheck = allow_all,
+                 baseline: BaselineProvider | None = None, opening: OpeningProvider | None = None,
+                 permission: PermissionCheck = allow_all,
+                 permission_query: PermissionCheck | None = None,
                  workstation: str | None = None, tick_s: float = 0.5, max_shelve_s: float = 8 * 3600.0,
                  flood_count: int = 10, flood_window_s: float = 600.0, grouping_window_s: float = 30.0) -> None:
         self.site = site
         self._clock = clock
         self._journal = journal
         self._permission = permission
+        self._permission_query = permission_query or permission
         self.workstation = workstation if workstation is not None else socket.gethostname()
         self._tick_s = tick_s
         self.max_shelve_s = max_shelve_s
-        self._evaluator = AlarmEvaluator(site, baseline, flood_count=flood_count,
+        self._evaluator = AlarmEvaluator(site, baseline, opening=opening, flood_count=flood_count,
                                          flood_window_s=flood_window_s, grouping_window_s=grouping_window_s)
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Sequence[PointValue] | threading.Event | None] = queue.SimpleQueue()
@@ -221,6 +234,29 @@ class AlarmEngine:
             self._evaluator.note_command(device_id, self._clock() if ts is None else ts)
 
     # ------------------------------------------------------------- queries
+    def may(self, user: str, action: str, alarm_id: str) -> bool:
+        """Whether ``user`` may ``action`` alarm ``alarm_id`` now (asks the permission check;
+        changes nothing), so views offer only what the user may do.
+
+        Parameters
+        ----------
+        user : str
+        action : str
+            One of :data:`ACTIONS` (``ack``, ``shelve``, ``unshelve``, ``remove``, ``restore``).
+        alarm_id : str
+
+        Raises
+        ------
+        ValueError
+            Unknown action.
+        UnknownAlarmError
+        """
+        if action not in ACTIONS:
+            raise ValueError(f"unknown alarm action {action!r}; one of {', '.join(ACTIONS)}")
+        with self._lock:
+            alarm = self._evaluator.record(alarm_id).snapshot()
+            return bool(self._permission_query(user, action, alarm))
+
     def subscribe(self, callback: AlarmSubscriber) -> Callable[[], None]:
         """Receive an :class:`AlarmUpdate` after every batch of changes (first: the current list).
 

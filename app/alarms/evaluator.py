@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from app.alarms.catalog import build_catalog
-from app.alarms.contracts import Alarm, AlarmEvent, BaselineProvider, EventKind
+from app.alarms.catalog import build_catalog, devices_of
+from app.alarms.contracts import Alarm, AlarmEvent, BaselineProvider, EventKind, OpeningProvider
+from app.alarms.messages import flood_text, translator
 from app.alarms.record import AlarmRecord
 from app.alarms.states import AlarmState, Trigger, step
 from app.config import SiteConfig
@@ -45,6 +46,9 @@ class AlarmEvaluator:
         Rules come from ``device.alarms`` and ``site.alarms``; areas and topology from the site.
     baseline : BaselineProvider, optional
         Expected consumption per interval for ``consumption_surge`` rules.
+    opening : OpeningProvider, optional
+        Opening readings of accumulators (the historian's), so consumption rules count
+        from the start of the interval after a restart within it.
     flood_count : int
         An area is in flood when more than this many alarms were raised in it ...
     flood_window_s : float
@@ -55,16 +59,22 @@ class AlarmEvaluator:
     """
 
     def __init__(self, site: SiteConfig, baseline: BaselineProvider | None = None, *,
-                 flood_count: int = 10, flood_window_s: float = 600.0,
+                 opening: OpeningProvider | None = None, flood_count: int = 10, flood_window_s: float = 600.0,
                  grouping_window_s: float = 30.0) -> None:
-        catalog = build_catalog(site, baseline)
+        catalog = build_catalog(site, baseline, opening)
         self.records = catalog.records
         self._early = catalog.early
         self._late = catalog.late
         self._timed = catalog.timed
         self._fed = catalog.fed_records
-        self._upstream = catalog.upstream_breakers
+        self._device_records = catalog.device_records
         self._trip_alarm = catalog.trip_alarm
+        self._topology = catalog.topology
+        self._breaker_node = catalog.breaker_node
+        self._positions = catalog.positions
+        self._cut_off: dict[str, frozenset[str]] = {}    # tripped breaker -> devices its trip cut off
+        self._area_names = {a.id: a.name or a.id for root in site.areas for a in root.walk()}
+        self._translate = translator(site.language)
         self._flood_count = flood_count
         self._flood_window_s = flood_window_s
         self._grouping_window_s = grouping_window_s
@@ -129,7 +139,7 @@ class AlarmEvaluator:
             self._pending.add(record)
 
     def touch(self, record: AlarmRecord) -> None:
-        """Publish a change of ``record``'s note (e.g. the trip cause read after the trip)."""
+        """Publish a change of ``record`` outside a transition (the trip cause read after the trip)."""
         self._changed[record.id] = record
 
     def last_command(self, device: str) -> float | None:
@@ -141,6 +151,7 @@ class AlarmEvaluator:
         fed = self._fed.get(device, ())
         if not is_open:
             self._open.pop(device, None)
+            self._cut_off.pop(device, None)
             for record in fed:
                 self._unsuppress(record, f"breaker {device} open", ts)
             return
@@ -150,11 +161,28 @@ class AlarmEvaluator:
                 self._suppress(record, f"breaker {device} open", ts)
             return
         trip = self._trip_alarm[device]
-        for record in fed:
-            if (record.status.active and not record.cause and record.id != trip
-                    and record.raised_ts >= ts - self._grouping_window_s):
-                record.cause = trip
-                self._changed[record.id] = record
+        cut_off = self._cut_off[device] = self._cut_off_by_trip(device)
+        for d in cut_off:
+            for record in self._device_records.get(d, ()):
+                if (record.status.active and not record.cause and record.id != trip
+                        and record.raised_ts >= ts - self._grouping_window_s):
+                    record.cause = trip
+                    self._changed[record.id] = record
+
+    def _cut_off_by_trip(self, device: str) -> frozenset[str]:
+        """Devices that lost supply when breaker ``device`` tripped.
+
+        Those :meth:`Topology.deenergised_by_opening` finds with the switch positions as
+        they were just before (the tripped breaker closed; a switch of unknown position
+        counted closed, so its downstream is not left out), which follows a closed bus tie.
+        A breaker not at a switch node cuts off what is wired downstream of it.
+        """
+        node = self._breaker_node.get(device)
+        if node is None or self._topology is None:
+            return frozenset(r.device for r in self._fed.get(device, ()))
+        before = {n: True if p is None else p for n, p in self._positions.items()}
+        before[node] = True
+        return frozenset(devices_of(self._topology, self._topology.deenergised_by_opening(node, before), device))
 
     def note_command(self, device: str, ts: float) -> None:
         """A close/open command was sent to ``device`` at ``ts``: its next opening is not a trip."""
@@ -244,13 +272,13 @@ class AlarmEvaluator:
             self._transition(record, Trigger.UNSUPPRESS, ts, reason=reason)
 
     def _cause_of(self, record: AlarmRecord) -> str:
-        """Trip alarm of the most recently tripped breaker feeding ``record``'s device."""
+        """Trip alarm of the most recently tripped breaker whose trip cut ``record``'s device off."""
         best, since = "", float("-inf")
-        for breaker in self._upstream.get(record.device, ()):
-            state = self._open.get(breaker)
+        for breaker, devices in self._cut_off.items():
+            commanded, opened = self._open[breaker]
             trip = self._trip_alarm[breaker]
-            if state is not None and not state[0] and state[1] > since and trip != record.id:
-                best, since = trip, state[1]
+            if not commanded and opened > since and record.device in devices and trip != record.id:
+                best, since = trip, opened
         return best
 
     def _transition(self, record: AlarmRecord, trigger: Trigger, ts: float, user: str = "",
@@ -291,7 +319,8 @@ class AlarmEvaluator:
               reason: str) -> None:
         self._events.append(AlarmEvent(
             ts, kind, record.id, record.source, record.area, record.priority, record.status.state,
-            record.message, record.value, record.limit, user, workstation, reason, record.cause))
+            record.message, record.value, record.limit, user, workstation, reason, record.cause,
+            record.text, record.cause_code, record.cause_label))
 
     def _count_raise(self, area: str, ts: float) -> None:
         raises = self._raises.get(area)
@@ -315,9 +344,9 @@ class AlarmEvaluator:
             self.floods.discard(area)
         self._floods_changed = True
         kind = EventKind.FLOOD_BEGAN if flooded else EventKind.FLOOD_ENDED
-        self._events.append(AlarmEvent(now, kind, "", area, area, 0, None,
-                                       f"alarm flood in {area}: {len(raises)} alarms in "
-                                       f"{self._flood_window_s / 60:g} min", float(len(raises)),
+        message = flood_text(self._area_names.get(area, area), len(raises), self._flood_window_s / 60,
+                             self._translate)
+        self._events.append(AlarmEvent(now, kind, "", area, area, 0, None, message, float(len(raises)),
                                        float(self._flood_count)))
 
     def alarm_ids(self, area: str | None = None) -> Iterable[str]:

@@ -77,6 +77,7 @@ class AlarmNotifier:
                 channel.id, send, config.queue_size, Backoff(config.retry_initial_s, config.retry_max_s),
                 config.give_up_after_s)
         self._area_paths: dict[str, frozenset[str]] = {}
+        self._area_names = {a.id: a.name or a.id for root in site.areas for a in root.walk()}
         self._queue: queue.SimpleQueue[AlarmUpdate | None] = queue.SimpleQueue()
         self._notified: dict[str, float] = {}          # alarm id -> raised_ts notified
         self._latest: dict[str, Alarm] = {}
@@ -185,7 +186,8 @@ class AlarmNotifier:
         self._escalations = keep
 
     def _send(self, channel: str, alarm: Alarm, route: Route, escalation: int) -> None:
-        note = Notification(alarm, route.id, escalation, self.site.name, self.site.tzinfo)
+        area = self._area_names.get(alarm.area, alarm.area)
+        note = Notification(alarm, route.id, escalation, self.site.name, self.site.tzinfo, self.site.language, area)
         log.info("notify %s on %s (route %s, step %d)", channel, alarm.id, route.id, escalation)
         self._workers[channel].submit(note)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.alarms.contracts import Alarm
+from app.alarms.contracts import Alarm, AlarmText
 from app.alarms.states import NORMAL, Status
 
 
@@ -22,6 +22,9 @@ class AlarmRecord:
     priority : int
         1..4.
     message : str
+        Text in the site's language.
+    text : AlarmText
+        What ``message`` is made of.
     limit : float | None
         Limit in the watched value's unit.
     deadband : float
@@ -35,11 +38,13 @@ class AlarmRecord:
     __slots__ = ("id", "rule", "type", "level", "source", "device", "area", "priority", "message",
                  "limit", "deadband", "on_delay_s", "off_delay_s", "supply_dependent",
                  "status", "raw", "pending_at", "value", "raised_ts", "state_ts", "acked_by",
-                 "shelved_until", "shelved_by", "note", "cause", "suppressors")
+                 "shelved_until", "shelved_by", "note", "cause", "suppressors", "text", "cause_code",
+                 "cause_label")
 
     def __init__(self, alarm_id: str, rule: str, rule_type: str, level: str, source: str, device: str,
                  area: str, priority: int, message: str, limit: float | None, deadband: float,
-                 on_delay_s: float, off_delay_s: float, supply_dependent: bool) -> None:
+                 on_delay_s: float, off_delay_s: float, supply_dependent: bool,
+                 text: AlarmText = AlarmText()) -> None:
         self.id = alarm_id
         self.rule = rule
         self.type = rule_type
@@ -66,6 +71,9 @@ class AlarmRecord:
         self.note = ""
         self.cause = ""
         self.suppressors: set[str] = set()
+        self.text = text
+        self.cause_code: int | None = None     #: trips: cause code read from the breaker
+        self.cause_label = ""                  #: trips: its configured state label
 
     def snapshot(self) -> Alarm:
         """Immutable copy for subscribers and callers."""
@@ -73,4 +81,4 @@ class AlarmRecord:
         return Alarm(self.id, self.rule, self.type, self.level, self.source, self.device, self.area,
                      self.priority, status.state, status.active, self.message, self.value, self.limit,
                      self.raised_ts, self.state_ts, self.acked_by, self.shelved_until, self.shelved_by,
-                     self.note, self.cause)
+                     self.note, self.cause, self.text, self.cause_code, self.cause_label)

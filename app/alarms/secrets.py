@@ -1,13 +1,11 @@
-"""Credentials of notification channels, read from the OS keyring at the moment of sending."""
+"""Credentials of notification channels, read from the secret store at the moment of sending."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-import keyring
-from keyring.errors import KeyringError
-
 from app.config import KeyringRef
+from app.security.secrets import SecretError, open_secret_store
 
 #: ``(keyring entry) -> secret``; raises :class:`CredentialError` when there is none.
 SecretSource = Callable[[KeyringRef], str]
@@ -18,22 +16,19 @@ class CredentialError(Exception):
 
 
 def keyring_secret(ref: KeyringRef) -> str:
-    """The password stored in the OS keyring under ``ref.service`` / ``ref.username``.
+    """The secret stored under ``ref.service`` / ``ref.username`` in WattDesk's secret store
+    (:func:`app.security.secrets.open_secret_store`: the OS keyring, or the opted-in
+    encrypted file on a headless server).
 
     Raises
     ------
     CredentialError
-        No keyring backend (headless machine without one), or no such entry.
+        No secret store on this machine, or no such entry.
     """
     try:
-        value = keyring.get_password(ref.service, ref.username)
-    except KeyringError as exc:
-        raise CredentialError(f"keyring unavailable for service {ref.service!r} user {ref.username!r}: "
-                              f"{type(exc).__name__}: {exc}") from None
-    if value is None:
-        raise CredentialError(f"no keyring entry for service {ref.service!r} user {ref.username!r} "
-                              f"(store it with: keyring set {ref.service} {ref.username})")
-    return value
+        return open_secret_store().get(ref.service, ref.username)
+    except SecretError as exc:
+        raise CredentialError(str(exc)) from None
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

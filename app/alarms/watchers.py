@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from app.alarms.calc import accumulator_delta, day_type, deviation_unbalance, negative_sequence_unbalance
-from app.alarms.contracts import BaselineProvider
+from app.alarms.contracts import BaselineProvider, OpeningProvider
 from app.alarms.record import AlarmRecord
 from app.points import PointValue, Quality
 
@@ -29,7 +29,7 @@ class ConditionSink(Protocol):
         """The raw (undelayed) condition of ``record`` at ``ts``, with the value judged."""
 
     def touch(self, record: AlarmRecord) -> None:
-        """``record``'s note changed: publish it."""
+        """``record`` changed outside a transition (its trip cause): publish it."""
 
     def breaker(self, device: str, is_open: bool, commanded: bool, ts: float) -> None:
         """A breaker with a trip rule opened (commanded or not) or closed."""
@@ -145,7 +145,9 @@ class TripWatcher:
     """``trip``: the breaker state point (index 0) and the trip cause point (index 1).
 
     Opening more than ``window_s`` after the last command is a trip; the alarm clears
-    when the breaker closes. The first reading only sets the state (no alarm).
+    when the breaker closes. The first reading only sets the state (no alarm). The trip
+    cause goes to the record's ``cause_code`` and ``cause_label`` (the cause point's
+    configured state label; empty for a code it has no label for).
     """
 
     __slots__ = ("record", "device", "open_codes", "cause_labels", "window_s", "is_open", "cause_code")
@@ -160,10 +162,14 @@ class TripWatcher:
         self.is_open: bool | None = None
         self.cause_code: int | None = None
 
-    def _cause_text(self) -> str:
-        if self.cause_code is None:
-            return ""
-        return self.cause_labels.get(self.cause_code, f"cause code {self.cause_code}")
+    def _take_cause(self, record: AlarmRecord) -> bool:
+        """Put the cause read last on ``record``; True if that changed it."""
+        code = self.cause_code
+        label = "" if code is None else self.cause_labels.get(code, "")
+        if record.cause_code == code and record.cause_label == label:
+            return False
+        record.cause_code, record.cause_label = code, label
+        return True
 
     def update(self, pv: PointValue, index: int, sink: ConditionSink) -> None:
         if pv.quality is not GOOD or pv.value is None:
@@ -171,8 +177,7 @@ class TripWatcher:
         record = self.record
         if index == 1:
             self.cause_code = int(pv.value)
-            if record.raw and record.note != (text := self._cause_text()):
-                record.note = text
+            if record.raw and self._take_cause(record):
                 sink.touch(record)
             return
         is_open = int(pv.value) in self.open_codes
@@ -187,12 +192,30 @@ class TripWatcher:
             commanded_at = sink.last_command(self.device)
             commanded = commanded_at is not None and 0.0 <= pv.ts - commanded_at <= self.window_s
             if not commanded:
-                record.note = self._cause_text()
+                self._take_cause(record)
                 sink.condition(record, True, pv.ts, pv.value)
             sink.breaker(self.device, True, commanded, pv.ts)
         else:
             sink.condition(record, False, pv.ts, pv.value)
             sink.breaker(self.device, False, True, pv.ts)
+
+
+class PositionWatcher:
+    """A switch's position point (1 closed, 0 open): keeps ``positions[node]`` current.
+
+    Not GOOD (or no value) makes the position unknown (None). Registered after the
+    switch's :class:`TripWatcher`, so a trip is judged with the position before it.
+    """
+
+    __slots__ = ("positions", "node")
+
+    def __init__(self, positions: dict[str, bool | None], node: str) -> None:
+        self.positions = positions
+        self.node = node
+
+    def update(self, pv: PointValue, index: int, sink: ConditionSink) -> None:
+        value = pv.value
+        self.positions[self.node] = None if pv.quality is not GOOD or value is None else value >= 0.5
 
 
 class CommWatcher:
@@ -233,11 +256,31 @@ class QualityWatcher:
 
 
 class ConsumptionInterval:
-    """Consumption of accumulators within a local-time interval (an hour, a day)."""
+    """Consumption of accumulators within a local-time interval (an hour, a day).
 
-    __slots__ = ("tz", "interval_s", "ends_at", "starts_local", "consumed", "readings", "rollovers")
+    Parameters
+    ----------
+    tz : ZoneInfo
+        Site time zone; intervals are aligned to its midnight.
+    interval_s : int
+        Interval length, seconds.
+    rollovers : sequence of float | None
+        Rollover value of each accumulator (None: never wraps).
+    tags : sequence of str
+        Tag of each accumulator (for ``opening``).
+    opening : OpeningProvider, optional
+        The interval's opening reading of an accumulator, asked at its first reading, so
+        a restart within the interval counts what was consumed before it; without it
+        (or without a stored reading) consumption counts from the first reading seen.
+    """
 
-    def __init__(self, tz: ZoneInfo, interval_s: int, rollovers: Sequence[float | None]) -> None:
+    __slots__ = ("tz", "interval_s", "ends_at", "starts_local", "consumed", "readings", "rollovers", "tags",
+                 "opening")
+
+    def __init__(self, tz: ZoneInfo, interval_s: int, rollovers: Sequence[float | None],
+                 tags: Sequence[str] = (), opening: OpeningProvider | None = None) -> None:
+        self.tags = tuple(tags)
+        self.opening = opening if self.tags else None
         self.tz = tz
         self.interval_s = interval_s
         self.ends_at = float("-inf")
@@ -265,6 +308,8 @@ class ConsumptionInterval:
         previous = self.readings[index]
         self.readings[index] = pv.value
         self.roll(pv.ts)
+        if previous is None and self.opening is not None and self.starts_local is not None:
+            previous = self.opening(self.tags[index], self.starts_local.timestamp(), pv.ts)
         if previous is not None:
             self.consumed += accumulator_delta(previous, pv.value, self.rollovers[index])
         return True

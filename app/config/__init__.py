@@ -6,6 +6,7 @@ raises :class:`ConfigError` listing every problem with file, line and field.
 
 from app.config.alarm_rules import SUPPLY_DEPENDENT, AlarmRule, ImbalanceMethod, RuleType
 from app.config.device import Device, Protocol
+from app.config.language import LANGUAGES, Language
 from app.config.loader import load_site
 from app.config.notifications import (
     EmailChannel, EscalationStep, KeyringRef, NotificationConfig, Route, SmtpSecurity, WebhookChannel,
@@ -20,5 +21,5 @@ __all__ = [
     "SUPPLY_DEPENDENT", "AlarmRule", "ImbalanceMethod", "RuleType", "Area", "AreaKind", "Category", "ConfigError", "Device", "Medium", "NodeKind", "Point",
     "PointKind", "Problem", "Protocol", "SiteConfig", "SiteInfo", "Template", "TopologyNode",
     "builtin_template_names", "load_site", "load_template", "EmailChannel", "EscalationStep", "KeyringRef",
-    "NotificationConfig", "Route", "SmtpSecurity", "WebhookChannel", "WebhookFormat",
+    "NotificationConfig", "Route", "SmtpSecurity", "WebhookChannel", "WebhookFormat", "LANGUAGES", "Language",
 ]

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from app.config.drafts import POINT_ALARMS, Draft
+from app.config.language import pick
 from app.config.point import IDENT_PATTERN, Finite, Point, PointKind
 from app.config.problems import Problem
 from app.config.validation import describe
@@ -78,6 +79,7 @@ class _RuleFields(BaseModel):
     id: str = Field(pattern=IDENT_PATTERN)
     type: RuleType
     description: str = ""
+    description_zh: str = ""
     points: tuple[str, ...] = ()
     area: str | None = Field(default=None, pattern=IDENT_PATTERN)
     on_delay_s: Finite = Field(default=0.0, ge=0.0)
@@ -110,8 +112,9 @@ class AlarmRule(_RuleFields):
     id : str
         Unique within its device (or among the site's rules).
     type : RuleType
-    description : str
-        Operator text; empty lets the engine compose one.
+    description, description_zh : str
+        Operator text in English and in Chinese (``"Over-voltage"``, ``"过压"``); empty
+        lets the alarm text name the rule type (see :meth:`describe`).
     points : tuple[str, ...]
         Point names of the device (site rules: tags ``"<device>.<point>"``). One alarm
         per point for per-point types; the three phases A, B, C for three-phase types;
@@ -149,6 +152,10 @@ class AlarmRule(_RuleFields):
     alarm: Finite | None = None
     min_mean: Finite | None = None
     deadband: Finite = Field(default=0.0, ge=0.0)
+
+    def describe(self, language: str) -> str:
+        """The rule's operator text in ``language`` (``"zh_CN"``/``"en"``); empty if none is set."""
+        return pick(self.description, self.description_zh, language)
 
 
 def relative_limit(value: float | str, ratings: Mapping[str, float]) -> float:

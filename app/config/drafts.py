@@ -88,5 +88,5 @@ def resolve_point(draft: Draft, problems: list[Problem]) -> Point | None:
         problems.extend(draft.problem(tuple(e["loc"]), describe(e)) for e in exc.errors())
         return None
     violations = point_rule_violations(point)
-    problems.extend(draft.problem((field,), message) for field, message in violations)
+    problems.extend(draft.problem((field,) if field else (), message) for field, message in violations)
     return None if violations else point

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from app.config.alarm_rules import AlarmRule, RuleType, listed_rule_drafts, point_rule_drafts, resolve_rules
-from app.config.device import Device, Protocol
+from app.config.device import COMMON_FIELDS, PROTOCOL_FIELDS, Device, Protocol
 from app.config.drafts import Draft, resolve_point
 from app.config.notifications import CHANNEL_TYPES, NotificationConfig, Route
-from app.config.point import IDENT_PATTERN, Point, PointKind
+from app.config.point import ADDRESS_FIELDS, FAMILY_LABELS, IDENT_PATTERN, Point, PointKind, dlt645_point_problem
 from app.config.problems import ConfigError, Problem
 from app.config.registers import register_problems
 from app.config.site import Area, SiteConfig, SiteInfo, TopologyNode
@@ -19,6 +20,7 @@ from app.config.templates import Template, TemplateLibrary
 from app.config.topology import topology_problems
 from app.config.validation import validate_model
 from app.config.yaml_source import FieldPath, YamlDocument, read_yaml
+from drivers.opcua.spec import SecurityMode
 
 SECTIONS = ("site", "areas", "template_dirs", "devices", "topology", "alarms", "notifications")
 
@@ -102,7 +104,7 @@ class _SiteLoader:
         notifications = self._notifications(area_ids)
         if self.problems or info is None or notifications is None:
             raise ConfigError(self.problems)
-        return SiteConfig(name=info.name, timezone=info.timezone, areas=tuple(areas),
+        return SiteConfig(name=info.name, timezone=info.timezone, language=info.language, areas=tuple(areas),
                           devices=tuple(devices), topology=tuple(n for _, n in nodes),
                           alarms=alarms, notifications=notifications, source=doc.file,
                           template_dirs=library.dirs)
@@ -259,6 +261,9 @@ class _SiteLoader:
     def _device(self, raw: dict[Any, Any], here: FieldPath, library: TemplateLibrary) -> Device | None:
         """One device with its template merged, or ``None`` after reporting its problems."""
         fields = {k: v for k, v in raw.items() if k not in ("points", "alarms")}
+        for key in ("certificate", "private_key", "server_certificate"):
+            if isinstance(fields.get(key), str) and fields[key]:
+                fields[key] = str((self.doc.file.parent / fields[key]).resolve())
         before = len(self.problems)
         template = None
         name = raw.get("template")
@@ -285,6 +290,8 @@ class _SiteLoader:
                                     base=template.alarm_drafts if template is not None else {})
         if shell is not None:
             self._check_connection(shell, here)
+            if points is not None:
+                self._check_point_protocol(shell, points)
         if shell is None or points is None or len(self.problems) > before:
             return None
         rule_drafts = [r for _, d in points for r in point_rule_drafts(d, self.problems)]
@@ -339,34 +346,92 @@ class _SiteLoader:
         return resolved if ok and not found else None
 
     def _check_connection(self, device: Device, here: FieldPath) -> None:
-        """Protocol-specific required fields and ranges."""
-        if device.protocol is Protocol.MODBUS_TCP and not device.host:
-            self.problems.append(self.doc.problem((*here, "host"), "modbus_tcp needs 'host'"))
-        if device.protocol is Protocol.MODBUS_RTU:
+        """Protocol-specific required fields and ranges; fields of another protocol."""
+        found: list[tuple[str, str]] = []
+        protocol = device.protocol
+        allowed = COMMON_FIELDS | PROTOCOL_FIELDS[protocol]
+        found += [(f, f"'{f}' does not apply to a {protocol.value} device")
+                  for f in sorted(device.model_fields_set - allowed)]
+        if protocol in (Protocol.MODBUS_TCP, Protocol.BACNET_IP, Protocol.MQTT) and not device.host:
+            found.append(("host", f"{protocol.value} needs 'host'"))
+        if protocol is Protocol.MODBUS_RTU:
             if not device.serial_port:
-                self.problems.append(self.doc.problem((*here, "serial_port"), "modbus_rtu needs 'serial_port'"))
+                found.append(("serial_port", "modbus_rtu needs 'serial_port'"))
             if not 1 <= device.unit_id <= 247:
-                self.problems.append(self.doc.problem((*here, "unit_id"), f"a Modbus RTU unit id is 1..247 "
-                                                      f"(got {device.unit_id})"))
+                found.append(("unit_id", f"a Modbus RTU unit id is 1..247 (got {device.unit_id})"))
+        if protocol is Protocol.OPC_UA:
+            if not device.endpoint:
+                found.append(("endpoint", "opc_ua needs 'endpoint' (opc.tcp://host:port/path)"))
+            elif (urlsplit(device.endpoint).port or 4840) != device.port:
+                found.append(("port", f"port {device.port} differs from the endpoint's port: give the port "
+                                      "in 'endpoint' only"))
+            if device.security is not SecurityMode.NONE:
+                found += [("security", f"security {device.security.value} needs '{f}'")
+                          for f in ("certificate", "private_key") if getattr(device, f) is None]
+            found += [(f, f"file {getattr(device, f)!r} does not exist")
+                      for f in ("certificate", "private_key", "server_certificate")
+                      if getattr(device, f) is not None and not Path(getattr(device, f)).is_file()]
+        if protocol is Protocol.DLT645:
+            if not device.meter:
+                found.append(("meter", "dlt645 needs 'meter' (the meter number, 1-12 digits)"))
+            if not device.host and not device.serial_port:
+                found.append(("host", "dlt645 needs 'host' (a serial-to-TCP gateway) or 'serial_port'"))
+            elif device.host and device.serial_port:
+                found.append(("serial_port", "give 'host' (gateway) or 'serial_port', not both"))
+        if protocol in (Protocol.OPC_UA, Protocol.MQTT) and device.password is not None and not device.username:
+            found.append(("password", "a password needs 'username'"))
+        self.problems.extend(self.doc.problem((*here, field), message) for field, message in found)
+
+    def _check_point_protocol(self, device: Device, points: list[tuple[Point, Draft]]) -> None:
+        """Every point is addressed in the device's protocol; DL/T 645 data identifiers fit the meter."""
+        family = device.protocol.family
+        for point, draft in points:
+            if point.family != family:
+                key = ADDRESS_FIELDS[point.family][0] if point.family else ""
+                self.problems.append(draft.problem((key,) if key else (), (
+                    f"point {point.name!r} has a {FAMILY_LABELS.get(point.family or '', 'no')} address but device "
+                    f"{device.id!r} speaks {device.protocol.value} (needs "
+                    f"{', '.join(ADDRESS_FIELDS[family][:3] if family == 'modbus' else ADDRESS_FIELDS[family][:1])})")))
+            elif family == "dlt645" and point.di is not None:
+                message = dlt645_point_problem(device.version, point.di, point.format)
+                if message:
+                    self.problems.append(draft.problem(("di",), message))
 
     def _check_endpoint(self, device: Device, here: FieldPath, endpoints: dict[tuple[Any, ...], Device],
                         serial_settings: dict[str, Device]) -> None:
-        """Two devices on one host:port (or serial line) with the same unit id; clashing line settings."""
-        if device.protocol is Protocol.MODBUS_TCP:
-            key: tuple[Any, ...] = ("tcp", device.host, device.port, device.unit_id)
-            where = f"{device.host}:{device.port}"
+        """Two devices at one address (Modbus unit, BACnet host:port, DL/T 645 meter on one bus);
+        clashing serial line settings. OPC UA servers and MQTT brokers may serve many devices."""
+        protocol = device.protocol
+        key: tuple[Any, ...]
+        if protocol in (Protocol.OPC_UA, Protocol.MQTT):
+            return
+        if protocol is Protocol.BACNET_IP:
+            key, where, field = ("bacnet", device.host, device.port), f"{device.host}:{device.port}", "port"
+            taken = "already is"
+        elif protocol is Protocol.DLT645:
+            bus = device.serial_port or f"{device.host}:{device.port}"
+            key, where, field = ("dlt645", bus, device.meter), bus, "meter"
+            taken = f"already has meter {device.meter} on"
+        elif protocol is Protocol.MODBUS_TCP:
+            key, where, field = ("tcp", device.host, device.port, device.unit_id), f"{device.host}:{device.port}", \
+                "unit_id"
+            taken = f"already uses unit id {device.unit_id} on"
         else:
-            key = ("rtu", device.serial_port, device.unit_id)
-            where = str(device.serial_port)
+            key, where, field = ("rtu", device.serial_port, device.unit_id), str(device.serial_port), "unit_id"
+            taken = f"already uses unit id {device.unit_id} on"
+        if device.serial_port and protocol in (Protocol.MODBUS_RTU, Protocol.DLT645):
             line = (device.baudrate, device.parity, device.stopbits, device.bytesize)
             other = serial_settings.setdefault(str(device.serial_port), device)
-            if (other.baudrate, other.parity, other.stopbits, other.bytesize) != line:
+            if other.protocol is not protocol:
+                self.problems.append(self.doc.problem((*here, "serial_port"), (
+                    f"{where} is used by {other.protocol.value} device {other.id!r}; one serial line "
+                    f"speaks one protocol")))
+            elif (other.baudrate, other.parity, other.stopbits, other.bytesize) != line:
                 self.problems.append(self.doc.problem((*here, "serial_port"), (
                     f"{where} is used by device {other.id!r} with baudrate/parity/stopbits/bytesize "
                     f"{other.baudrate}/{other.parity}/{other.stopbits}/{other.bytesize}, "
                     f"here {'/'.join(map(str, line))}")))
         if key in endpoints:
-            self.problems.append(self.doc.problem((*here, "unit_id"), (
-                f"device {endpoints[key].id!r} already uses unit id {device.unit_id} on {where}")))
+            self.problems.append(self.doc.problem((*here, field), f"device {endpoints[key].id!r} {taken} {where}"))
         else:
             endpoints[key] = device

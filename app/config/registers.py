@@ -24,7 +24,7 @@ def _span(p: Point) -> str:
 
 
 def register_problems(points: Sequence[tuple[Point, Draft]]) -> list[Problem]:
-    """Duplicate point names and overlapping registers in one register map.
+    """Duplicate point names and overlapping Modbus registers in one device's points.
 
     Parameters
     ----------
@@ -45,7 +45,8 @@ def register_problems(points: Sequence[tuple[Point, Draft]]) -> list[Problem]:
             problems.append(draft.problem(("name",), f"duplicate point name {point.name!r}"))
         seen.setdefault(point.name, point)
     order = {id(draft): n for n, (_, draft) in enumerate(points)}
-    ordered = sorted(points, key=lambda pd: (pd[0].table.value, pd[0].address))
+    modbus = [(p, d) for p, d in points if p.table is not None and p.address is not None]
+    ordered = sorted(modbus, key=lambda pd: (pd[0].table.value, pd[0].address))
     active: list[tuple[Point, Draft]] = []
     for point, draft in ordered:
         active = [(a, d) for a, d in active if a.table is point.table and a.end_address >= point.address]

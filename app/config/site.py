@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, fiel
 
 from app.config.alarm_rules import AlarmRule
 from app.config.device import Device, Ratings
+from app.config.language import Language
 from app.config.notifications import NotificationConfig
 from app.config.point import IDENT_PATTERN, Finite, Point
 
@@ -109,12 +110,14 @@ class TopologyNode(BaseModel):
 
 
 class SiteInfo(BaseModel):
-    """The ``site:`` section: name and IANA time zone (e.g. ``Asia/Shanghai``)."""
+    """The ``site:`` section: name, IANA time zone (e.g. ``Asia/Shanghai``) and the
+    language of the site's own texts (journal messages, notifications): ``zh_CN`` (default) or ``en``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
     timezone: str
+    language: Language = "zh_CN"
 
     @field_validator("timezone")
     @classmethod
@@ -137,6 +140,9 @@ class SiteConfig(BaseModel):
     name : str
     timezone : str
         IANA name; :attr:`tzinfo` gives the zone object.
+    language : {'zh_CN', 'en'}
+        Language of the texts the site writes itself: alarm messages in the journal and
+        notifications (each workstation shows alarms in its own UI language).
     areas : tuple[Area, ...]
         Roots of the area tree.
     devices : tuple[Device, ...]
@@ -155,6 +161,7 @@ class SiteConfig(BaseModel):
 
     name: str
     timezone: str
+    language: Language = "zh_CN"
     areas: tuple[Area, ...] = ()
     devices: tuple[Device, ...] = ()
     topology: tuple[TopologyNode, ...] = ()

@@ -28,6 +28,9 @@ ALARM_ACTIONS: dict[str, Permission] = {
     "restore": Permission.SHELVE,
 }
 
+#: Alarm refusals remembered so that each is audited once (see ``alarm_permission``).
+ALARM_REFUSALS_REMEMBERED = 10_000
+
 
 class PermissionDenied(PermissionError):
     """The user may not do this; already audited. The message names user, action and target."""
@@ -54,6 +57,7 @@ class SecurityService:
         self.idle_timeout_s = idle_timeout_s
         self._clock = clock
         self.session: Session | None = None
+        self._alarm_refusals: set[tuple[str, str, str, Any]] = set()
 
     @classmethod
     def open(cls, db_url: str, workstation: str | None = None,
@@ -202,24 +206,44 @@ class SecurityService:
             raise PermissionDenied(f"user {who!r} may not {action} {target!r}".rstrip())
         return info
 
+    def alarm_may(self, user: str, action: str, alarm: Any) -> bool:
+        """The alarm engine's question-only check (``AlarmEngine(permission_query=...)``):
+        whether ``user`` may ``action`` ``alarm``, never audited — views ask it to enable
+        buttons on every refresh."""
+        permission = ALARM_ACTIONS.get(action)
+        return permission is not None and self.may(permission, getattr(alarm, "area", None) or None, user=user)
+
     def alarm_permission(self, user: str, action: str, alarm: Any) -> bool:
         """The alarm engine's permission callable: ``(user, action, alarm) -> allowed``.
 
         ``action`` is ``ack``, ``shelve``, ``unshelve``, ``remove`` or ``restore``; the
-        alarm's ``area`` scopes the grant. A refusal is audited (``alarm.<action>``,
-        result ``denied``); an unknown action is refused.
+        alarm's ``area`` scopes the grant; an unknown action is refused.
+
+        A refusal is audited (``alarm.<action>``, result ``denied``) once per user, action
+        and occurrence of the alarm (its ``raised_ts``): the engine asks the same callable
+        when views only enquire (``AlarmEngine.may``, to enable buttons, on every banner
+        refresh), and those enquiries must not flood the audit chain.
         """
         permission = ALARM_ACTIONS.get(action)
         target = str(getattr(alarm, "id", ""))
-        if permission is None:
-            self.audit.append(user, f"alarm.{action}", target, result="denied", after={"reason": "unknown action"})
-            return False
-        try:
-            self.authorize(permission, action=f"alarm.{action}", target=target,
-                           area=getattr(alarm, "area", None) or None, user=user)
-        except PermissionDenied:
-            return False
-        return True
+        if permission is not None and self.may(permission, getattr(alarm, "area", None) or None, user=user):
+            return True
+        key = (user, action, target, getattr(alarm, "raised_ts", None))
+        if key not in self._alarm_refusals:
+            if len(self._alarm_refusals) >= ALARM_REFUSALS_REMEMBERED:
+                self._alarm_refusals.clear()
+            self._alarm_refusals.add(key)
+            if permission is None:
+                self.audit.append(user, f"alarm.{action}", target, result="denied",
+                                  after={"reason": "unknown action"})
+            else:
+                try:
+                    self.authorize(permission, action=f"alarm.{action}", target=target,
+                                   area=getattr(alarm, "area", None) or None, user=user)
+                except PermissionDenied:
+                    return False
+                return True   # granted in the meantime
+        return False
 
     # ------------------------------------------------ control service (app.control) seams
     def control_permission(self, user: str, action: str, area: str) -> bool:

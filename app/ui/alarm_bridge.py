@@ -136,6 +136,14 @@ class AlarmBridge(QObject):
                 continue
         return AckResult(done, refused)
 
+    def may(self, action: str, alarm_id: str) -> bool:
+        """Whether :attr:`user` may ``action`` (``ack``, ``shelve``, ``unshelve`` ...) the alarm
+        (:meth:`AlarmEngine.may`; an alarm the engine does not know: False)."""
+        try:
+            return self.engine.may(self.user, action, alarm_id)
+        except UnknownAlarmError:
+            return False
+
     def shelve(self, alarm_id: str, duration_s: float, reason: str) -> None:
         """Shelve one alarm as :attr:`user` for ``duration_s`` seconds with a reason.
 

@@ -18,7 +18,8 @@ from PySide6.QtCore import (QAbstractItemModel, QAbstractTableModel, QCoreApplic
                             QPersistentModelIndex, Qt)
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.alarms import Alarm, AlarmState, EventKind
+from app.alarms import Alarm, AlarmState, AlarmText, EventKind
+from app.alarms.messages import cause_text, compose
 from app.config import SiteConfig
 from app.ui.alarm_bridge import ANNUNCIATED, UNACKNOWLEDGED
 from app.ui.theme import colours
@@ -216,6 +217,50 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("AlarmView", text)
 
 
+def text_tr(text: str) -> str:
+    """``text`` translated in the context ``AlarmText`` (the words of alarm texts, see
+    :mod:`app.alarms.messages`)."""
+    return QCoreApplication.translate("AlarmText", text)
+
+
+def state_tr(label: str) -> str:
+    """A point's state label translated in the context ``PointStates``."""
+    return QCoreApplication.translate("PointStates", label)
+
+
+def alarm_message(text: AlarmText, message: str, language: str) -> str:
+    """An alarm's text in the UI language: ``text`` worded with Qt translations and the
+    configured descriptions of ``language``; ``message`` (the engine's text, in the site's
+    language) when ``text`` is empty (journal rows written before alarms had parts)."""
+    if not text.rule_type:
+        return message
+    return compose(text, language, text_tr)
+
+
+def alarm_cause(code: int | None, label: str) -> str:
+    """A trip's cause in the UI language (empty when not known)."""
+    return cause_text(code, label, state_tr, text_tr)
+
+
+def event_message(row: dict[str, Any], language: str) -> str:
+    """A journal row's message in the UI language (see :data:`EventReader` for the row).
+
+    Alarm events are worded from ``data.text`` (a raise of a trip with its cause);
+    rows without parts (flood events, rows of older versions) keep the stored message,
+    which is in the site's language.
+    """
+    data = row.get("data") or {}
+    raw = data.get("text")
+    text = AlarmText(**{k: str(v) for k, v in raw.items() if k in AlarmText._fields}) if isinstance(raw, dict) \
+        else AlarmText()
+    message = alarm_message(text, str(row.get("message") or ""), language)
+    code = data.get("cause_code")
+    if row.get("kind") == EventKind.RAISED.value and isinstance(code, int):
+        cause = alarm_cause(code, str(data.get("cause_label") or ""))
+        return f"{message} ({cause})"
+    return message
+
+
 def _number(value: float | None) -> str:
     """A value or limit as shown: at most two decimals, no trailing zeros; empty for None."""
     if value is None:
@@ -253,11 +298,13 @@ class AlarmTreeModel(QAbstractItemModel):
     priority cell flashes (:meth:`set_phase`).
     """
 
-    def __init__(self, site: SiteConfig, theme: Callable[[], str], parent: QObject | None = None) -> None:
+    def __init__(self, site: SiteConfig, theme: Callable[[], str], parent: QObject | None = None,
+                 language: Callable[[], str] | None = None) -> None:
         super().__init__(parent)
         self._names = Names(site)
         self._tz = site.tzinfo
         self._theme = theme
+        self._language = language or (lambda: site.language)
         self._groups: list[tuple[Alarm, list[Alarm]]] = []
         self._parent_of: dict[str, int] = {}      # child id -> row of its group
         self._phase = True
@@ -330,7 +377,7 @@ class AlarmTreeModel(QAbstractItemModel):
         if column == "source":
             return self._names.source(alarm.source)
         if column == "message":
-            return alarm.message
+            return alarm_message(alarm.text, alarm.message, self._language())
         if column == "value":
             return _number(alarm.value)
         if column == "limit":
@@ -342,6 +389,9 @@ class AlarmTreeModel(QAbstractItemModel):
             until = datetime.fromtimestamp(alarm.shelved_until, self._tz).strftime("%H:%M")
             parts.append(tr("shelved by %1 until %2").replace("%1", alarm.shelved_by)
                          .replace("%2", until))
+        cause = alarm_cause(alarm.cause_code, alarm.cause_label)
+        if cause:
+            parts.append(cause)
         if alarm.note:
             parts.append(alarm.note)
         return "; ".join(parts)
@@ -423,10 +473,12 @@ EVENT_COLUMNS = ("time", "kind", "priority", "area", "source", "message", "value
 class EventTableModel(QAbstractTableModel):
     """Journal rows (see :data:`EventReader`), newest first; columns :data:`EVENT_COLUMNS`."""
 
-    def __init__(self, site: SiteConfig, parent: QObject | None = None) -> None:
+    def __init__(self, site: SiteConfig, parent: QObject | None = None,
+                 language: Callable[[], str] | None = None) -> None:
         super().__init__(parent)
         self._names = Names(site)
         self._tz = site.tzinfo
+        self._language = language or (lambda: site.language)
         self._rows: list[dict[str, Any]] = []
         self._kinds = _kind_names()
         self._headers = self._header_texts()
@@ -467,6 +519,8 @@ class EventTableModel(QAbstractTableModel):
             return _number(value) if isinstance(value, (int, float)) else ""
         if column == "reason":
             return str(data.get("reason") or "")
+        if column == "message":
+            return event_message(row, self._language())
         return str(row.get(column) or "")
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802

@@ -32,7 +32,7 @@ from app.alarms import Alarm, AlarmPermissionError, AlarmState, AlarmUpdate, Eve
 from app.ui.alarm_bridge import ANNUNCIATED, UNACKNOWLEDGED, AlarmBridge
 from app.ui.alarm_models import (ALARM_COLUMNS, EVENT_COLUMNS, EVENT_LIMIT, ID_ROLE, AlarmFilter, AlarmTreeModel,
                                  EventQuery, EventReader, EventTableModel, Names, area_descendants, banner_choice,
-                                 filter_groups, group_alarms, tr, write_csv)
+                                 alarm_message, filter_groups, group_alarms, tr, write_csv)
 from app.ui.annunciator import AnnunciationSettings, Annunciator, Player
 from app.ui.services import UiServices
 from widgets.alarm_banner import PRIORITIES, PRIORITY_COLOURS, AlarmBanner, BannerAlarm
@@ -273,9 +273,11 @@ class AlarmView(QWidget):
         self._flood.setStyleSheet(f"color: {PRIORITY_COLOURS[2]};")
         self._flood.hide()
 
-        self.model = AlarmTreeModel(self._site, lambda: self._services.settings.theme, self)
+        self.model = AlarmTreeModel(self._site, lambda: self._services.settings.theme, self,
+                                    language=lambda: self._services.settings.language)
         self.tree = QTreeView(tab)
         self.tree.setModel(self.model)
+        self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection_changed)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(False)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -341,7 +343,7 @@ class AlarmView(QWidget):
         filters.addWidget(self._search)
         filters.addStretch(1)
         filters.addWidget(self._export_events)
-        self.events_model = EventTableModel(self._site, self)
+        self.events_model = EventTableModel(self._site, self, language=lambda: self._services.settings.language)
         self.events_table = QTableView(tab)
         self.events_table.setModel(self.events_model)
         self.events_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -634,6 +636,7 @@ class AlarmView(QWidget):
                 selection.setCurrentIndex(index, selection.SelectionFlag.NoUpdate)
         self.tree.verticalScrollBar().setValue(scroll)
         self._update_counts()
+        self._update_actions()
         self.alarms_shown.emit()
 
     def _update_counts(self) -> None:
@@ -649,6 +652,18 @@ class AlarmView(QWidget):
         else:
             self._flood.hide()
 
+    def _update_actions(self) -> None:
+        """Offer acknowledge, shelve and unshelve only for selected alarms the user may act on."""
+        ids = self._selected_ids()
+        may = self.bridge.may
+        shown = {a.id: a for a in self.model.alarms()}
+        self._ack_selected.setEnabled(any(shown[i].state in UNACKNOWLEDGED and may("ack", i)
+                                          for i in ids if i in shown))
+        self._ack_visible.setEnabled(any(a.state in UNACKNOWLEDGED and may("ack", a.id) for a in shown.values()))
+        self._shelve.setEnabled(len(ids) == 1 and may("shelve", ids[0]))
+        self._unshelve.setEnabled(any(shown[i].state is AlarmState.SHELVED and may("unshelve", i)
+                                      for i in ids if i in shown))
+
     def _update_banner(self, banner: AlarmBanner) -> None:
         alarms = [a for a in self.bridge.alarms() if a.state in ANNUNCIATED]
         top = banner_choice(alarms)
@@ -658,7 +673,9 @@ class AlarmView(QWidget):
             when = datetime.fromtimestamp(top.raised_ts, self._site.tzinfo)
             today = datetime.now(self._site.tzinfo).date() == when.date()
             banner.set_alarm(BannerAlarm(top.id, top.priority, when.strftime("%H:%M:%S" if today else "%m-%d %H:%M"),
-                                         self._names.area(top.area), top.message, top.state in UNACKNOWLEDGED))
+                                         self._names.area(top.area),
+                                         alarm_message(top.text, top.message, self._services.settings.language),
+                                         top.state in UNACKNOWLEDGED, self.bridge.may("ack", top.id)))
         counts = {p: 0 for p in PRIORITIES}
         unacked = {p: 0 for p in PRIORITIES}
         for a in alarms:
@@ -709,6 +726,9 @@ class AlarmView(QWidget):
     def _on_banner_opened(self, key: str) -> None:
         self.show_alarm(key)
         self.activation_requested.emit()
+
+    def _on_tree_selection_changed(self, *_: object) -> None:
+        self._update_actions()
 
     def _on_ack_selected_clicked(self) -> None:
         ids = self._selected_ids()

@@ -2,22 +2,24 @@
 
 :func:`create_application` sets up ``QApplication`` (font "Noto Sans CJK SC", so Chinese
 text uses simplified Chinese glyph forms); :class:`Appearance` switches language and
-theme at run time; :func:`build_services` and :func:`run_workstation` are what the
-composition root (``app/cli.py``) calls to open the workstation or the wall display
-on a running :class:`~app.collector.Collector`.
+theme at run time; :func:`run_workstation` is what the composition root
+(``app/cli.py``) calls to open the workstation (login first, then
+:class:`~app.ui.workstation.Workstation` via :func:`open_workstation`) or the wall
+display (no login, read-only) on a running :class:`~app.collector.Collector`.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.collector import Collector
+from app.security import SecurityService, Session
 from app.ui.bridge import PointBridge
 from app.ui.i18n import LanguageSwitcher
 from app.ui.services import LANGUAGES, UiServices, UiSettings
@@ -25,6 +27,7 @@ from app.ui.theme import stylesheet
 
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
+    from app.ui.workstation import Workstation
 
 UI_FONT_FAMILY = "Noto Sans CJK SC"
 UI_FONT_POINT_SIZE = 10
@@ -135,7 +138,41 @@ def attach_alarm_banner(window: MainWindow, appearance: Appearance) -> QWidget |
     return banner
 
 
-def run_workstation(collector: Collector, settings: UiSettings | None = None, *, wall: bool = False) -> int:
+def open_workstation(collector: Collector, security: SecurityService, settings: UiSettings | None = None,
+                     appearance: Appearance | None = None, *,
+                     login: Callable[[SecurityService], Session | None] | None = None,
+                     **options: Any) -> Workstation | None:
+    """Log in (first-run dialog when the database has no users), then open the workstation.
+
+    Parameters
+    ----------
+    collector : Collector
+        Started collector (its alarm engine built with ``security.alarm_permission``).
+    security : SecurityService
+    settings : UiSettings, optional
+    appearance : Appearance, optional
+    login : callable, optional
+        ``(security) -> Session or None``; default :func:`app.ui.login.login_at_start`.
+    **options
+        Passed to :class:`~app.ui.workstation.Workstation` (``workstation``, ``control_options``).
+
+    Returns
+    -------
+    Workstation or None
+        Started and shown; ``None`` when the operator quit the login.
+    """
+    from app.ui.login import login_at_start
+    from app.ui.workstation import Workstation
+
+    if (login or login_at_start)(security) is None:
+        return None
+    workstation = Workstation(collector, security, settings, appearance, **options)
+    workstation.start()
+    return workstation
+
+
+def run_workstation(collector: Collector, settings: UiSettings | None = None, *, wall: bool = False,
+                    security: SecurityService | None = None) -> int:
     """Open the workstation (or the wall display) on ``collector`` and run until it is closed.
 
     Parameters
@@ -144,34 +181,44 @@ def run_workstation(collector: Collector, settings: UiSettings | None = None, *,
         Started collector whose cache, historian and device status the views show.
     settings : UiSettings, optional
     wall : bool
-        Full-screen wall display (read-only, rotating views, dark theme) instead of
-        the operator workstation.
+        Full-screen wall display (read-only, rotating views, dark theme, no login) instead
+        of the operator workstation.
+    security : SecurityService, optional
+        Required for the workstation: login, lock screen, permission checks, audit.
 
     Returns
     -------
     int
-        The Qt event loop's exit code.
+        The Qt event loop's exit code; 0 when the operator quit at the login.
+
+    Raises
+    ------
+    ValueError
+        The workstation without a security service.
     """
     app = create_application()
-    services = build_services(collector, settings)
+    settings = settings or UiSettings()
     if wall:
-        services.settings.theme = "dark"
-        services.read_only = True
-    appearance = Appearance(services.settings)
+        settings.theme = "dark"
+    appearance = Appearance(settings)
     appearance.apply()
+    if not wall:
+        if security is None:
+            raise ValueError("the operator workstation needs a security service (login, permissions, audit)")
+        workstation = open_workstation(collector, security, settings, appearance)
+        if workstation is None:
+            return 0
+        try:
+            return app.exec()
+        finally:
+            workstation.stop()
+    from app.ui.wall import WallWindow
+
+    services = build_services(collector, settings)
+    services.read_only = True
     services.bridge.start()
-    if wall:
-        from app.ui.wall import WallWindow
-
-        window = WallWindow(services)
-        window.showFullScreen()
-    else:
-        from app.ui.main_window import MainWindow
-
-        window = MainWindow(services, appearance)
-        attach_alarm_banner(window, appearance)
-        window.resize(1600, 950)
-        window.show()
+    window = WallWindow(services)
+    window.showFullScreen()
     try:
         return app.exec()
     finally:

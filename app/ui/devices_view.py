@@ -221,7 +221,7 @@ class DeviceTreeModel(QAbstractItemModel):
             if col == NAME:
                 return point.name
             if col == DESCRIPTION:
-                return point.description
+                return point.describe(self._services.settings.language)
             if col == VALUE:
                 text = format_value(point, None if pv is None else pv.value)
                 return f"? {text}" if greyed and pv is not None else text
@@ -238,7 +238,7 @@ class DeviceTreeModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             tag = self._devices[i].tag(point.name)
-            lines = [tag, f"{point.kind.value}  {point.description}"]
+            lines = [tag, f"{point.kind.value}  {point.describe(self._services.settings.language)}"]
             if pv is not None and pv.reason:
                 lines.append(QCoreApplication.translate("DevicesView", "Reason: {reason}").format(reason=pv.reason))
             if not self._online[i]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QHBoxLayout, QTabBar, QToolButton, QVBoxLayout, QWidget
 
 from app.alarms.contracts import Alarm, AlarmUpdate
@@ -552,6 +553,13 @@ class DiagramView(QWidget):
             self._tabs.setTabText(i, self._sheet_title(sheet.id))
         self._fit_button.setText(self.tr("Fit to window"))
         self._fit_button.setToolTip(self.tr("Show the whole diagram (mouse wheel zooms, drag pans)"))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        # a hidden view (another page of the window) may miss the style change of a theme switch
+        settings = self._services.settings
+        if self._scenes and (settings.theme, settings.breaker_colours) != self._applied:
+            self.apply_settings()
+        super().showEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         settings = self._services.settings

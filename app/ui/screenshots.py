@@ -1,10 +1,14 @@
 """Render every view of the live demo, and the wall display, to PNG.
 
-``python -m app.ui.screenshots OUTDIR [--settle S]`` starts the demo plant (real Modbus
-TCP servers on free ports of 127.0.0.1) and a collector writing to a temporary SQLite
-database, opens the workstation on the current display (Xvfb ``DISPLAY=:99`` or
-``QT_QPA_PLATFORM=offscreen``), and saves, for Chinese and English and for the dark
-and light themes, ``<view>_<language>_<theme>.png`` of every installed view, then
+``python -m app.ui.screenshots OUTDIR [--settle S] [--history S]`` starts the demo plant
+(real Modbus TCP servers on free ports of 127.0.0.1) and a collector writing to a
+temporary SQLite database, opens the workstation on the current display (Xvfb
+``DISPLAY=:99`` or ``QT_QPA_PLATFORM=offscreen``), lets the plant run ``--history``
+seconds so the trends have minutes to show, stages an incident (a feeder tripped by
+its protection, a breaker switched to manual, a device offline), and saves, for Chinese
+and English and for the dark and light themes, ``<view>_<language>_<theme>.png`` of
+every installed view — the diagrams once per sheet as ``diagrams-<sheet>_…`` and the
+trends with a few pens preselected (:data:`TREND_PENS`) — then
 ``wall_<view>_<language>.png`` of each wall display page.
 """
 
@@ -29,6 +33,12 @@ from drivers.sim.plant import DemoPlant
 from resources import DEMO_SITE
 
 OFFLINE_IN_SHOTS = "ENV_HV"  #: device taken offline before the shots, to show a lost device
+TRIPPED_IN_SHOTS = ("QF1_09", 1)  #: feeder breaker tripped before the shots, and its trip cause (overload)
+MANUAL_IN_SHOTS = "QF1_04"  #: breaker switched to manual mode before the shots
+#: pens of the trend shots: HV and transformer active power, one feeder's phase currents
+TREND_PENS = ("HV_M.P", "T1_M.P", "T2_M.P", "QF2_01.Ia", "QF2_01.Ib", "QF2_01.Ic")
+#: diagram sheets shot: the HV overview and the LV panel of the tripped and the manual breaker
+DIAGRAM_SHEETS = ("overview", "panel:BUS1")
 
 
 def free_port_block(count: int, attempts: int = 50) -> int:
@@ -80,14 +90,60 @@ def save(widget: QWidget, path: Path) -> Path:
     return path
 
 
-def render_all(outdir: Path, settle_s: float = 12.0, out=print) -> list[Path]:
+def _sheet_file_id(sheet_id: str) -> str:
+    """``'panel:BUS1'`` -> ``'panel-BUS1'`` (no colon in file names)."""
+    return sheet_id.replace(":", "-")
+
+
+def stage_incident(plant: DemoPlant, collector: Collector, out=print) -> None:
+    """Trip a feeder, switch a breaker to manual and take a device offline; wait until acquired."""
+    breaker, cause = TRIPPED_IN_SHOTS
+    plant.trigger("trip", breaker, cause=cause)
+    plant.set_mode(MANUAL_IN_SHOTS, 1)
+    plant.trigger("offline", OFFLINE_IN_SHOTS)  # shows how a lost device looks
+
+    def seen() -> bool:
+        state = collector.cache.get(f"{breaker}.state")
+        mode = collector.cache.get(f"{MANUAL_IN_SHOTS}.mode")
+        return (state is not None and state.value == 0 and mode is not None and mode.value == 1
+                and not collector.engine.status[OFFLINE_IN_SHOTS].online)
+
+    pump(20.0, until=seen)
+    if not seen():
+        out("warning: the staged incident was not fully acquired within 20 s", flush=True)
+    pump(2.0)
+
+
+def prepare_trends(window: QWidget, span_s: float) -> None:
+    """Preselect :data:`TREND_PENS` on the trend view and show the last ``span_s`` seconds."""
+    view = window.views.get("trends")
+    if view is None:
+        return
+    for tag in TREND_PENS:
+        if tag not in view.points():
+            view.add_point(tag)
+    view.show_last(span_s)
+    pump(10.0, until=lambda: not view.loading())
+
+
+def render_all(outdir: Path, settle_s: float = 12.0, history_s: float = 0.0, out=print) -> list[Path]:
     """Start the demo, render every view in both languages and themes and the wall display.
+
+    Parameters
+    ----------
+    outdir : Path
+        Directory for the PNG files (created).
+    settle_s : float
+        Longest wait, s, for every device to be polled before anything else.
+    history_s : float
+        Seconds the plant runs before the shots, so the trends show that much history.
 
     Returns
     -------
     list of Path
         The PNG files written.
     """
+    from app.ui.app import attach_alarm_banner
     from app.ui.main_window import MainWindow
     from app.ui.wall import WallWindow
 
@@ -107,15 +163,18 @@ def render_all(outdir: Path, settle_s: float = 12.0, out=print) -> list[Path]:
         appearance.apply()
         services.bridge.start()
         window = MainWindow(services, appearance)
+        attach_alarm_banner(window, appearance)
         try:
             window.resize(1600, 950)
             window.show()
             out(f"waiting up to {settle_s:.0f} s for the demo plant to be polled…", flush=True)
             pump(settle_s, until=lambda: collector.status().devices_online == len(plant.site.devices)
                  and collector.status().committed > 2000)
-            plant.trigger("offline", OFFLINE_IN_SHOTS)  # shows how a lost device looks
-            pump(15.0, until=lambda: not collector.engine.status[OFFLINE_IN_SHOTS].online)
-            pump(1.0)
+            if history_s > 0:
+                out(f"letting the plant run {history_s:.0f} s for the trends…", flush=True)
+                pump(history_s)
+            stage_incident(plant, collector, out)
+            prepare_trends(window, max(history_s, 60.0) + 30.0)
             overview = window.views.get("overview")
             if overview is not None:
                 overview.refresh_energy()
@@ -126,6 +185,17 @@ def render_all(outdir: Path, settle_s: float = 12.0, out=print) -> list[Path]:
                     appearance.set_theme(theme)
                     for key in window.views:
                         window.show_view(key)
+                        if key == "diagrams":
+                            diagrams = window.views[key]
+                            for sheet in DIAGRAM_SHEETS:
+                                diagrams.show_sheet(sheet)
+                                pump(1.0)
+                                name = f"{key}-{_sheet_file_id(sheet)}_{language}_{theme}.png"
+                                written.append(save(window, outdir / name))
+                                out(written[-1], flush=True)
+                            continue
+                        if key == "trends":
+                            pump(5.0, until=lambda: not window.views[key].loading())
                         if key == "devices":
                             tree = window.views[key].tree
                             tree.collapseAll()
@@ -173,8 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path, help="directory for the PNG files")
     parser.add_argument("--settle", type=float, default=20.0,
                         help="longest wait, seconds, for every device to be polled before the first shot")
+    parser.add_argument("--history", type=float, default=180.0,
+                        help="seconds the plant runs before the shots, for the trends (default 180)")
     args = parser.parse_args(argv)
-    render_all(args.outdir, args.settle)
+    render_all(args.outdir, args.settle, args.history)
     return 0
 
 

@@ -81,7 +81,8 @@ class BacnetDriver(Driver):
     params : BacnetParams
     points : sequence of BacnetPoint
     network : BacnetNetwork, optional
-        The shared local BACnet/IP port; by default the driver opens its own on
+        The local BACnet/IP port shared with other drivers (the last to close releases
+        it); by default the driver opens its own on
         ``params.local_address``.
 
     Raises
@@ -100,7 +101,7 @@ class BacnetDriver(Driver):
         self._tags = {name: f"{params.device_id}.{name}" for name in self._points}
         self._address = Address(params.address)
         self._network = network or BacnetNetwork(params.local_address, params.local_instance)
-        self._own_network = network is None
+        self._network.attach(self)
         self._backoff = Backoff(params.backoff_initial_s, params.backoff_max_s)
         self._last_good: dict[str, float] = {}
         self._connected = False
@@ -196,13 +197,12 @@ class BacnetDriver(Driver):
         await self._command(point, Null(()), where)
 
     async def close(self) -> None:
-        """Cancel subscriptions and release the local port if the driver owns it; idempotent."""
+        """Cancel subscriptions and leave the local port (the last driver on it releases it); idempotent."""
         async with self._lock:
             await self._unsubscribe()
             self._connected = False
             self._online = False
-            if self._own_network:
-                self._network.close()
+            self._network.detach(self)
 
     # -- connection ---------------------------------------------------------------
 

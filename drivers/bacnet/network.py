@@ -44,6 +44,7 @@ class BacnetNetwork:
         self.instance = instance
         self.name = name
         self._app: Application | None = None
+        self._users: set[object] = set()
         self._lock = asyncio.Lock()
 
     async def app(self) -> Application:
@@ -63,6 +64,16 @@ class BacnetNetwork:
                 self._app = Application.from_object_list([device, port])
                 await asyncio.sleep(0)  # let the UDP endpoint come up
             return self._app
+
+    def attach(self, user: object) -> None:
+        """Count ``user`` (a driver) as sharing this port until it calls :meth:`detach`."""
+        self._users.add(user)
+
+    def detach(self, user: object) -> None:
+        """``user`` no longer needs the port; the last one out releases it. Idempotent."""
+        self._users.discard(user)
+        if not self._users:
+            self.close()
 
     def close(self) -> None:
         """Release the UDP port; idempotent."""

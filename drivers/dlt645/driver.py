@@ -118,7 +118,7 @@ class Dlt645Driver(Driver):
         self._order = [p.name for p in points]
         self._tags = {name: f"{params.device_id}.{name}" for name in self._order}
         self._bus = bus if bus is not None else bus_for(params)
-        self._own_bus = bus is None
+        self._bus.attach(self)
         self._backoff = Backoff(params.backoff_initial_s, params.backoff_max_s)
         self._last_good: dict[str, float] = {}
         self._online = False
@@ -180,9 +180,8 @@ class Dlt645Driver(Driver):
         raise DriverError(f"{self.device_id}.{point}: DL/T 645 meter points are read-only")
 
     async def close(self) -> None:
-        """Close the pipe if this driver opened it; idempotent."""
-        if self._own_bus:
-            self._bus.close()
+        """Leave the pipe; the last driver on it closes it. Idempotent."""
+        self._bus.detach(self)
         self._online = False
 
     # -- exchange -----------------------------------------------------------------

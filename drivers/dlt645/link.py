@@ -95,6 +95,7 @@ class Dlt645Bus:
         self._tcp: _TcpPipe | None = None
         self._serial: serial.Serial | None = None
         self._lock = asyncio.Lock()
+        self._users: set[object] = set()
         self._unanswered = False
         self._quiet_since = 0.0
 
@@ -141,6 +142,16 @@ class Dlt645Bus:
             except OSError as exc:
                 raise LinkFault(f"cannot connect to {self.where}: {exc.strerror or exc}", lost=True) from None
             self._tcp = pipe
+
+    def attach(self, user: object) -> None:
+        """Count ``user`` (a driver) as sharing this pipe until it calls :meth:`detach`."""
+        self._users.add(user)
+
+    def detach(self, user: object) -> None:
+        """``user`` no longer needs the pipe; the last one out closes it. Idempotent."""
+        self._users.discard(user)
+        if not self._users:
+            self.close()
 
     def close(self) -> None:
         """Close the pipe; idempotent."""

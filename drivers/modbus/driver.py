@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from itertools import repeat
+from math import isfinite
+from typing import Any
 
 from pymodbus.pdu import ModbusPDU
 
@@ -31,6 +33,14 @@ log = logging.getLogger(__name__)
 #: read function code of each table
 _READ_FC = {Table.COIL: 1, Table.DISCRETE_INPUT: 2, Table.HOLDING_REGISTER: 3, Table.INPUT_REGISTER: 4}
 _READ_ONLY_TABLES = (Table.DISCRETE_INPUT, Table.INPUT_REGISTER)
+_BIT_TABLES = (Table.COIL, Table.DISCRETE_INPUT)
+_GOOD = Quality.GOOD
+#: builds a PointValue from a 5-tuple without the NamedTuple's keyword handling (hot path)
+_new_value = tuple.__new__
+#: placeholder of a read's result list, every slot is overwritten before it is returned
+_NO_VALUE = PointValue("", None, Quality.BAD, 0.0, "not read")
+#: a block's precompiled read: (pymodbus call, function code, description, count, bit table)
+_BlockRequest = tuple[Callable[[Any], Awaitable[ModbusPDU]], int, str, int, bool]
 
 
 def _check_params(params: ModbusParams) -> None:
@@ -101,8 +111,23 @@ class ModbusDriver(Driver):
             self._backoff = Backoff(params.backoff_initial_s, params.backoff_max_s)
         except ValueError as exc:
             raise ValueError(f"modbus device {params.device_id!r}: {exc}") from None
-        self._tags = {name: f"{params.device_id}.{name}" for name in self._points}
-        self._last_good: dict[str, float] = {}
+        order = {name: position for position, name in enumerate(self._points)}
+        #: per block: (tags, output positions) of its points, in the block's decode order
+        self._block_outputs: list[tuple[tuple[str, ...], tuple[int, ...]]] = [
+            (tuple(f"{params.device_id}.{bp.point.name}" for bp in block.points),
+             tuple(order[bp.point.name] for bp in block.points))
+            for block in self._blocks
+        ]
+        #: per block: the last good value of each of its points (None before the first)
+        self._last_good: list[tuple[float | None, ...]] = [
+            (None,) * len(block.points) for block in self._blocks]
+        #: per block: the slice of the result its points fill, when they are consecutive there
+        self._block_spans: list[slice | None] = [
+            slice(positions[0], positions[-1] + 1)
+            if positions and positions == tuple(range(positions[0], positions[-1] + 1)) else None
+            for _, positions in self._block_outputs
+        ]
+        self._requests = [self._block_request(block) for block in self._blocks]
         self._online = False
         self._retry_at = 0.0          # time.monotonic() before which no connect is tried
         self._offline_reason = ""
@@ -136,32 +161,32 @@ class ModbusDriver(Driver):
             quality BAD with the reason and the last good value (or None);
             they never raise.
         """
-        values: dict[str, PointValue] = {}
+        values: list[PointValue] = [_NO_VALUE] * len(self._points)
         reason = await self._ensure_connected()
         if reason is not None:
-            self._fill_bad(values, self._blocks, reason)
-            return self._ordered(values)
+            self._fill_bad(values, range(len(self._blocks)), reason)
+            return values
         answered = 0
-        for index, block in enumerate(self._blocks):
+        for index, request in enumerate(self._requests):
             try:
-                data = await self._read_block(block)
+                data = await self._read_block(*request)
             except RequestFault as fault:
                 if fault.lost:
                     self._go_offline(fault.reason)
-                    self._fill_bad(values, self._blocks[index:], fault.reason)
-                    return self._ordered(values)
+                    self._fill_bad(values, range(index, len(self._blocks)), fault.reason)
+                    return values
                 if not fault.timeout:
                     answered += 1
-                self._fill_bad(values, [block], fault.reason)
+                self._fill_bad(values, (index,), fault.reason)
                 continue
             answered += 1
-            self._fill_block(values, block, data)
+            self._fill_block(values, index, data)
         if self._blocks and not answered:
             self._link.close()
             self._go_offline("device not answering")
-        elif answered:
+        elif answered and not self._online:
             self._went_online()
-        return self._ordered(values)
+        return values
 
     async def write(self, point: str, value: float) -> None:
         """Write ``value`` (engineering units) to the point named ``point``.
@@ -241,6 +266,8 @@ class ModbusDriver(Driver):
 
     async def _ensure_connected(self) -> str | None:
         """Connect if allowed; None when connected, else the BAD reason."""
+        if self._link.connected:
+            return None
         async with self._connect_lock:
             if self._link.connected:
                 return None
@@ -271,56 +298,71 @@ class ModbusDriver(Driver):
 
     # -- reading ------------------------------------------------------------
 
-    async def _read_block(self, block: Block) -> list[int] | list[bool]:
+    def _block_request(self, block: Block) -> _BlockRequest:
+        """Precompile the read request of ``block`` (pymodbus call, function code, description)."""
         unit = self.params.unit_id
-        fc = _READ_FC[block.table]
         start, count = block.start, block.count
+        fc = _READ_FC[block.table]
         what = f"FC{fc} {start}..{start + count - 1}"
+        call: Callable[[Any], Awaitable[ModbusPDU]]
         if block.table is Table.COIL:
-            reply: ModbusPDU = await self._link.request(
-                lambda c: c.read_coils(start, count=count, device_id=unit), fc, what)
-            return reply.bits
-        if block.table is Table.DISCRETE_INPUT:
-            reply = await self._link.request(
-                lambda c: c.read_discrete_inputs(start, count=count, device_id=unit), fc, what)
-            return reply.bits
-        if block.table is Table.HOLDING_REGISTER:
-            reply = await self._link.request(
-                lambda c: c.read_holding_registers(start, count=count, device_id=unit), fc, what)
+            call = lambda c: c.read_coils(start, count=count, device_id=unit)  # noqa: E731
+        elif block.table is Table.DISCRETE_INPUT:
+            call = lambda c: c.read_discrete_inputs(start, count=count, device_id=unit)  # noqa: E731
+        elif block.table is Table.HOLDING_REGISTER:
+            call = lambda c: c.read_holding_registers(start, count=count, device_id=unit)  # noqa: E731
         else:
-            reply = await self._link.request(
-                lambda c: c.read_input_registers(start, count=count, device_id=unit), fc, what)
-        if len(reply.registers) != count:
+            call = lambda c: c.read_input_registers(start, count=count, device_id=unit)  # noqa: E731
+        return call, fc, what, count, block.table in _BIT_TABLES
+
+    async def _read_block(
+        self, call: Callable[[Any], Awaitable[ModbusPDU]], fc: int, what: str, count: int, bits: bool,
+    ) -> list[bool] | bytes:
+        """The reply's bits (FC1/FC2) or register bytes (FC3/FC4, see :mod:`drivers.modbus.replies`)."""
+        reply = await self._link.request(call, fc, what)
+        if bits:
+            return reply.bits
+        raw = reply.raw
+        if len(raw) != 2 * count:
             raise self._link.fail(RequestFault(
-                f"reply to {what} has {len(reply.registers)} registers, expected {count}"
+                f"reply to {what} has {len(raw) // 2} registers, expected {count}"
             ))
-        return reply.registers
+        return raw
 
-    def _fill_block(self, values: dict[str, PointValue], block: Block, data: Sequence[int]) -> None:
-        now = time.time()
+    def _fill_block(self, values: list[PointValue], index: int, data: list[bool] | bytes) -> None:
+        """Decode block ``index``'s reply into ``values`` (GOOD, or UNCERTAIN if not finite)."""
+        codec = self._blocks[index].codec
         try:
-            decoded = block.decode(data)
+            decoded = codec.decode_bytes(data) if isinstance(data, bytes) else codec.decode(data)
         except ValueError as exc:
-            self._fill_bad(values, [block], self._link.fail(RequestFault(f"malformed reply: {exc}")).reason)
+            reason = self._link.fail(RequestFault(f"malformed reply: {exc}")).reason
+            self._fill_bad(values, (index,), reason)
             return
-        for entry, value in zip(block.points, decoded):
-            name = entry.point.name
-            if math.isfinite(value):
-                self._last_good[name] = value
-                values[name] = PointValue(self._tags[name], value, Quality.GOOD, now)
-            else:
-                values[name] = PointValue(
-                    self._tags[name], value, Quality.UNCERTAIN, now, f"value is {value}",
-                )
-
-    def _fill_bad(self, values: dict[str, PointValue], blocks: Sequence[Block], reason: str) -> None:
         now = time.time()
-        for block in blocks:
-            for entry in block.points:
-                name = entry.point.name
-                values[name] = PointValue(
-                    self._tags[name], self._last_good.get(name), Quality.BAD, now, reason,
-                )
+        tags, positions = self._block_outputs[index]
+        if isfinite(sum(decoded)):     # the common case: every value finite
+            self._last_good[index] = tuple(decoded)
+            good = map(_new_value, repeat(PointValue), zip(tags, decoded, repeat(_GOOD), repeat(now), repeat("")))
+            span = self._block_spans[index]
+            if span is not None:
+                values[span] = good
+            else:
+                for position, value in zip(positions, good):
+                    values[position] = value
+            return
+        last = list(self._last_good[index])
+        for k, (position, tag, value) in enumerate(zip(positions, tags, decoded)):
+            if isfinite(value):
+                last[k] = value
+                values[position] = _new_value(PointValue, (tag, value, _GOOD, now, ""))
+            else:
+                values[position] = PointValue(tag, value, Quality.UNCERTAIN, now, f"value is {value}")
+        self._last_good[index] = tuple(last)
 
-    def _ordered(self, values: dict[str, PointValue]) -> list[PointValue]:
-        return [values[name] for name in self._points]
+    def _fill_bad(self, values: list[PointValue], blocks: Iterable[int], reason: str) -> None:
+        """Mark every point of ``blocks`` (indices) BAD with ``reason`` and its last good value."""
+        now = time.time()
+        for index in blocks:
+            tags, positions = self._block_outputs[index]
+            for position, tag, value in zip(positions, tags, self._last_good[index]):
+                values[position] = PointValue(tag, value, Quality.BAD, now, reason)

@@ -23,6 +23,15 @@ What pymodbus 3.16 does and what is added here (checked in its source,
 * A connection the device closes, or one pymodbus closes after a frame it
   cannot decode, ends the outstanding request at once instead of after the
   timeout (``trace_connect`` callback), with the cause in the reason.
+* No task is created per request: the request is awaited in the caller's task
+  under ``asyncio.timeout``; a lost connection cancels the waiting task and
+  that cancellation (only that one, counted with ``Task.uncancel``) becomes the
+  "lost" fault. pymodbus awaits its reply with ``asyncio.wait_for``, which on
+  Python 3.11 returns a reply that arrives together with a cancellation and
+  drops the cancellation; the link notices (``Task.cancelling``) and raises it,
+  so stopping the engine always ends a scan.
+* FC3/FC4 replies keep their register bytes (:mod:`drivers.modbus.replies`),
+  which the driver decodes in one ``struct`` call per block.
 * The reply's function code must match the request's; an exception reply
   becomes ``"exception N (name)"``.
 
@@ -54,6 +63,7 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
+from drivers.modbus.replies import RawHoldingRegistersReply, RawInputRegistersReply
 from drivers.modbus.rtu import diagnose_reply, frame_gap_s
 from drivers.modbus.spec import ModbusParams
 
@@ -151,7 +161,9 @@ class ModbusLink:
     def __init__(self, params: ModbusParams) -> None:
         self.params = params
         self.stats = ModbusStats()
-        self._lost = asyncio.Event()
+        self._down = False                  # the connection was lost and not reopened
+        self._waiting: set[asyncio.Task] = set()            # tasks awaiting a reply
+        self._cancelled_by_loss: set[asyncio.Task] = set()  # ... cancelled by a lost connection
         self._connect_error: BaseException | None = None
         self._lost_error: BaseException | None = None
         backstop = params.timeout_s * 2 + 1.0
@@ -169,6 +181,8 @@ class ModbusLink:
                 name=params.device_id, reconnect_delay=0, timeout=backstop, retries=0,
                 trace_connect=self._on_connect, trace_packet=self._on_packet,
             )
+        self._client.register(RawHoldingRegistersReply)
+        self._client.register(RawInputRegistersReply)
         self._line_lock = asyncio.Lock()
         self._line_at = 0.0        # monotonic time of the last byte sent or received (RTU)
         self._unanswered = False   # the last RTU request got no accepted reply
@@ -217,11 +231,16 @@ class ModbusLink:
         ctx.callback_disconnected = disconnected_recording
 
     def _on_connect(self, connected: bool) -> None:
+        """pymodbus trace hook: on a lost connection, end every waiting request now."""
         if connected:
             self._lost_error = None
-            self._lost.clear()
-        else:
-            self._lost.set()
+            self._down = False
+            return
+        self._down = True
+        for task in self._waiting:
+            if task not in self._cancelled_by_loss:
+                self._cancelled_by_loss.add(task)
+                task.cancel()
 
     def _on_packet(self, sending: bool, data: bytes) -> bytes:
         """pymodbus trace hook (RTU): time the line's traffic, keep what arrived."""
@@ -269,7 +288,7 @@ class ModbusLink:
                 f"connect timeout after {self.params.timeout_s:g} s ({self.where})", lost=True,
             )) from None
         if ok:
-            self._lost.clear()
+            self._down = False
             return
         exc = self._connect_error
         if isinstance(exc, ConnectionRefusedError):
@@ -354,41 +373,60 @@ class ModbusLink:
         call: Callable[[AsyncModbusTcpClient | AsyncModbusSerialClient], Awaitable[ModbusPDU]],
         what: str,
     ) -> ModbusPDU | None:
-        """One attempt: the reply, or None on timeout; RequestFault otherwise."""
+        """One attempt: the reply, or None on timeout; RequestFault otherwise.
+
+        The request is awaited in the calling task under ``asyncio.timeout``; a
+        lost connection cancels the waiting task (:meth:`_on_connect`) and that
+        cancellation, and only that one, becomes the "lost" fault. A cancellation
+        from elsewhere (the engine stopping) propagates unchanged.
+        """
+        if self._down:
+            raise self._lost_fault(what)
+        task = asyncio.current_task()
+        assert task is not None, "ModbusLink requests run in a task"
+        pending = task.cancelling()
+        self._waiting.add(task)
         try:
-            task = asyncio.ensure_future(call(self._client))
+            async with asyncio.timeout(self.params.timeout_s):
+                reply = await call(self._client)
+            if task.cancelling() > pending:
+                # pymodbus awaits its reply with asyncio.wait_for, which on Python 3.11
+                # returns a reply that arrived together with a cancellation and drops the
+                # cancellation; honour it here (or forget our own, the reply is good)
+                if task in self._cancelled_by_loss:
+                    self._cancelled_by_loss.discard(task)
+                    task.uncancel()
+                if task.cancelling() > pending:
+                    raise asyncio.CancelledError
+            return reply
+        except TimeoutError:
+            return None
+        except asyncio.CancelledError:
+            if task in self._cancelled_by_loss:
+                self._cancelled_by_loss.discard(task)
+                if task.uncancel() <= pending:
+                    raise self._lost_fault(what) from None
+            raise
         except ConnectionException:
-            raise self.fail(RequestFault(f"connection lost before {what}", lost=True)) from None
-        lost = asyncio.ensure_future(self._lost.wait())
-        try:
-            done, _ = await asyncio.wait(
-                (task, lost), timeout=self.params.timeout_s, return_when=asyncio.FIRST_COMPLETED,
-            )
+            raise self.fail(RequestFault(f"connection lost during {what}", lost=True)) from None
+        except ModbusIOException as exc:
+            raise self.fail(RequestFault(f"bad reply to {what}: {exc}")) from None
+        except ModbusException as exc:
+            raise self.fail(RequestFault(f"modbus error on {what}: {exc}")) from None
         finally:
-            for pending in (task, lost):
-                pending.cancel()
-            await asyncio.wait((task, lost))
-        if task in done and not task.cancelled():
-            exc = task.exception()
-            if exc is None:
-                return task.result()
-            if isinstance(exc, ConnectionException):
-                raise self.fail(RequestFault(f"connection lost during {what}", lost=True))
-            if isinstance(exc, ModbusIOException):
-                raise self.fail(RequestFault(f"bad reply to {what}: {exc}"))
-            if isinstance(exc, ModbusException):
-                raise self.fail(RequestFault(f"modbus error on {what}: {exc}"))
-            raise exc
-        if lost in done:
-            exc = self._lost_error
-            if exc is None:
-                reason = f"connection closed by device during {what}"
-            elif isinstance(exc, ModbusException):
-                reason = f"malformed reply to {what} ({exc}); connection dropped"
-            else:
-                reason = f"connection lost during {what}: {exc}"
-            raise self.fail(RequestFault(reason, lost=True))
-        return None
+            self._waiting.discard(task)
+            self._cancelled_by_loss.discard(task)
+
+    def _lost_fault(self, what: str) -> RequestFault:
+        """The counted "lost" fault of a request, with the recorded cause."""
+        exc = self._lost_error
+        if exc is None:
+            reason = f"connection closed by device during {what}"
+        elif isinstance(exc, ModbusException):
+            reason = f"malformed reply to {what} ({exc}); connection dropped"
+        else:
+            reason = f"connection lost during {what}: {exc}"
+        return self.fail(RequestFault(reason, lost=True))
 
     def _check(self, response: ModbusPDU, function_code: int, what: str) -> ModbusPDU:
         if self.is_tcp and response.transaction_id == 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from drivers.modbus.block_codec import BlockCodec
 from drivers.modbus.codec import PointCodec, compile_point
 from drivers.modbus.spec import ModbusPoint, Table
 
@@ -55,12 +56,15 @@ class Block:
         Registers (FC3/FC4) or bits (FC1/FC2) to read, >= 1.
     points : tuple of BlockPoint
         The points decoded from the reply, in address order.
+    codec : BlockCodec
+        Decodes the whole reply at once into the points' values, in ``points`` order.
     """
 
     table: Table
     start: int
     count: int
     points: tuple[BlockPoint, ...]
+    codec: BlockCodec
 
     def decode(self, data: Sequence[int]) -> list[float]:
         """Decode every point of the block from its reply.
@@ -85,7 +89,7 @@ class Block:
             raise ValueError(
                 f"reply to {self.table.value} {self.start}+{self.count} has only {len(data)} items"
             )
-        return [bp.codec.decode_from(data, bp.index) for bp in self.points]
+        return list(self.codec.decode(data))
 
 
 def plan_blocks(
@@ -159,7 +163,8 @@ def plan_blocks(
 
 
 def _block(table: Table, start: int, end: int, codecs: list[PointCodec]) -> Block:
+    entries = tuple(BlockPoint(c.point.address - start, c) for c in codecs)
     return Block(
-        table, start, end - start,
-        tuple(BlockPoint(c.point.address - start, c) for c in codecs),
+        table, start, end - start, entries,
+        BlockCodec(table, end - start, [(bp.index, bp.codec) for bp in entries]),
     )

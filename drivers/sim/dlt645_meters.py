@@ -142,6 +142,7 @@ class MeterGateway:
         self.late_s = late_s
         self.faults: dict[str, str] = {}
         self.requests = 0
+        self.connections = 0   # TCP connections accepted so far
         self._server: asyncio.base_events.Server | None = None
         self._fd = -1
         self._serial_buffer = b""
@@ -203,6 +204,7 @@ class MeterGateway:
     # -- serving ---------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         self._writers.append(writer)
         buffer = b""
         try:

@@ -18,6 +18,13 @@ Voltages flow top-down: HV -> transformer LV (no-load ratio minus a drop with lo
   (i0 + uk β²)·Sn), β = S/Sn;
 * energy registers integrate P and Q over the monotonic time between steps and
   start at ``load_factor × rated power × hours since commissioning``.
+
+Dynamics run on the monotonic time between steps, never on the step count, so the
+plant behaves the same at any refresh interval: a breaker's terminal temperature lags
+its steady-state value ``28 °C + 45 K · (I_max / In)²`` with the time constant
+``protection.thermal_tau_s`` (exact first-order solution per step), and the slow noise
+of loads, meters, HV voltage and frequency is an Ornstein-Uhlenbeck process with the
+correlation times ``*_NOISE_TAU_S`` below.
 """
 
 from __future__ import annotations
@@ -53,7 +60,18 @@ from drivers.sim.simconfig import FlowSpec, LoadSpec, SimConfig
 MODEL_INCIDENTS = ("overload", "over_temperature", "leakage", "phase_loss", "over_voltage",
                    "under_voltage", "trip", "flood")
 DEMAND_WINDOW_S = 900.0
+#: protocols of the devices the model must simulate (the plant serves them as Modbus servers)
+MODBUS_PROTOCOLS = ("modbus_tcp", "modbus_rtu")
 PHASE_INDEX = {"a": 0, "b": 1, "c": 2}
+#: correlation times of the slow noise, s: a feeder's load, a meter's harmonics and gas
+#: readings, the HV supply voltage, the grid frequency
+LOAD_NOISE_TAU_S = 5.0
+METER_NOISE_TAU_S = 2.0
+HV_NOISE_TAU_S = 100.0
+FREQUENCY_NOISE_TAU_S = 25.0
+#: breaker terminal temperature: ambient °C, and rise in K at rated current (rise ∝ I²)
+TERMINAL_AMBIENT_C = 28.0
+TERMINAL_RISE_AT_IN_K = 45.0
 
 
 class ModelError(ValueError):
@@ -66,16 +84,53 @@ def _kind(node: Any) -> str:
 
 
 class _Noise:
-    """Slow, bounded noise: first-order (AR(1)) random walk around 0, unit standard deviation."""
+    """Slow, bounded noise: an Ornstein-Uhlenbeck process around 0 with unit standard deviation.
 
-    def __init__(self, rng: random.Random, keep: float = 0.9) -> None:
+    Sampled exactly at any spacing (``keep = exp(-Δt / tau_s)``), so its correlation time
+    is ``tau_s`` seconds of monotonic time whatever the refresh interval; several reads at
+    the same instant return the same value.
+    """
+
+    def __init__(self, rng: random.Random, tau_s: float) -> None:
         self._rng = rng
-        self._keep = keep
+        self._tau_s = tau_s
         self._value = 0.0
+        self._last_mono: float | None = None
 
-    def next(self) -> float:
-        self._value = self._keep * self._value + math.sqrt(1 - self._keep ** 2) * self._rng.gauss(0.0, 1.0)
+    def at(self, mono: float) -> float:
+        """The value at monotonic second ``mono`` (dimensionless, σ = 1)."""
+        if self._last_mono is not None and mono > self._last_mono:
+            keep = math.exp(-(mono - self._last_mono) / self._tau_s)
+            self._value = keep * self._value + math.sqrt(1.0 - keep * keep) * self._rng.gauss(0.0, 1.0)
+        if self._last_mono is None or mono > self._last_mono:
+            self._last_mono = mono
         return self._value
+
+
+@dataclass
+class _FirstOrder:
+    """A first-order lag: ``dy/dt = (target - y) / tau_s`` over monotonic time, solved exactly per step.
+
+    Starts at the steady state of the first step (``start``, else the first target), so
+    the plant needs no warm-up.
+    """
+
+    tau_s: float
+    value: float | None = None
+    last_mono: float | None = None
+
+    def follow(self, target: float, mono: float, start: float | None = None) -> float:
+        """Advance to ``mono`` (monotonic s) towards ``target``; the new value, same unit as target.
+
+        ``start`` is the value to begin from on the first call (ignored afterwards).
+        """
+        if self.value is None or self.last_mono is None:
+            self.value = target if start is None else start
+        elif mono > self.last_mono:
+            self.value += (target - self.value) * (1.0 - math.exp(-(mono - self.last_mono) / self.tau_s))
+        if self.last_mono is None or mono > self.last_mono:
+            self.last_mono = mono
+        return self.value
 
 
 @dataclass
@@ -112,7 +167,7 @@ class _Feeder:
     breaker: str
     load: LoadSpec
     noise: _Noise
-    temperature_c: float = 30.0
+    thermal: _FirstOrder
 
 
 @dataclass
@@ -206,11 +261,14 @@ class PlantModel:
         if self.hv_device:
             self._start_energy(self.hv_device, now_utc)
         simulated = set(self.breakers) | set(self.meters) | set(self._energy) | set(sim.water) | set(sim.gas) | set(sim.env)
-        missing = sorted(set(self._devices) - simulated)
+        # devices of other protocols are served by their own simulators (drivers.sim.protocol_peers)
+        missing = sorted(d.id for d in site.devices
+                         if str(getattr(d.protocol, "value", d.protocol)) in MODBUS_PROTOCOLS and d.id not in simulated)
         if missing:
-            raise ModelError(f"devices without simulation: {', '.join(missing)}")
-        self._frequency = _Noise(self._rng, 0.98)
-        self._hv_noise = _Noise(self._rng, 0.995)
+            raise ModelError(f"Modbus devices without simulation: {', '.join(missing)}")
+        self._frequency = _Noise(self._rng, FREQUENCY_NOISE_TAU_S)
+        self._hv_noise = _Noise(self._rng, HV_NOISE_TAU_S)
+        self._tie_thermal = _FirstOrder(sim.protection.thermal_tau_s)
 
     # ------------------------------------------------------------------ building
     def _ratings(self, device_id: str) -> Mapping[str, float]:
@@ -246,7 +304,8 @@ class PlantModel:
             if node.id not in self.sim.loads:
                 raise ModelError(f"feeder {node.id!r} has no load in the simulation parameters")
             self.feeders[node.id] = _Feeder(node.id, node.upstream[0], node.device, self.sim.loads[node.id],
-                                            _Noise(self._rng))
+                                            _Noise(self._rng, LOAD_NOISE_TAU_S),
+                                            _FirstOrder(self.sim.protection.thermal_tau_s))
             self._add_breaker(node.device, closed=True)
         elif kind == "meter" and node.device:
             parent = nodes[node.upstream[0]]
@@ -284,7 +343,7 @@ class PlantModel:
         e0 = self._rated_kw(device_id) * self.sim.load_factor * self._hours_since_commissioning(now_utc)
         self._energy[device_id] = (_Accumulator(e0), _Accumulator(e0 * 0.35))
         self._demand[device_id] = _Demand()
-        self._noise[device_id] = _Noise(self._rng, 0.8)
+        self._noise[device_id] = _Noise(self._rng, METER_NOISE_TAU_S)
 
     # ------------------------------------------------------------------ incidents
     def trigger(self, kind: str, device_id: str, params: Mapping[str, float | str]) -> None:
@@ -341,8 +400,8 @@ class PlantModel:
         local = dt.datetime.fromtimestamp(now_utc, self.tz)
         t_out = outdoor_temperature(self.sim.weather_region, local)
         lv = self.sim.lv
-        hv_pu = 1.0 + 0.004 * self._hv_noise.next()
-        freq = 50.0 + 0.015 * self._frequency.next()
+        hv_pu = 1.0 + 0.004 * self._hv_noise.at(mono)
+        freq = 50.0 + 0.015 * self._frequency.at(mono)
         out: dict[str, dict[str, float]] = {}
 
         tie_closed = self.tie_breaker is not None and self.breakers[self.tie_breaker].closed
@@ -441,9 +500,10 @@ class PlantModel:
         breaker = self.breakers[f.breaker]
         load = f.load
         shape = self._load_shape(load, local, t_out)
-        p_total = load.peak_kw * (load.base + (1.0 - load.base) * shape) * (1.0 + load.noise * f.noise.next())
+        p_total = load.peak_kw * (load.base + (1.0 - load.base) * shape) * (1.0 + load.noise * f.noise.at(mono))
         live = tuple(v > 50.0 for v in line_v)
         flow = load_flow(max(p_total, 0.0), load.pf, load.phases, live)  # type: ignore[arg-type]
+        normal = _terminal_temperature(phase_currents(flow, line_v), breaker.in_a)
         overload = self.incidents.get(("overload", f.breaker))
         if overload is not None:
             peak = max(phase_currents(flow, line_v))
@@ -452,9 +512,8 @@ class PlantModel:
         if not breaker.closed:
             flow = PhaseFlow()
         currents = phase_currents(flow, line_v)
-        target = 28.0 + 45.0 * (max(currents) / breaker.in_a) ** 2
-        f.temperature_c += (target - f.temperature_c) * 0.05
-        temperature = f.temperature_c
+        # the plant ran at its normal load before the simulation began: start from that steady state
+        temperature = f.thermal.follow(_terminal_temperature(currents, breaker.in_a), mono, normal)
         hot = self.incidents.get(("over_temperature", f.breaker))
         if hot is not None:
             temperature = float(hot.get("temperature_c", 95.0))
@@ -462,7 +521,7 @@ class PlantModel:
         if leak is not None:
             leakage = float(leak.get("leakage_ma", 1.5 * breaker.residual_ma))
         else:
-            leakage = load.leakage_ma * (1.0 + 0.1 * f.noise.next()) if breaker.closed else 0.0
+            leakage = load.leakage_ma * (1.0 + 0.1 * f.noise.at(mono)) if breaker.closed else 0.0
         breaker.advance(mono, BreakerMeasurement(line_v, currents, flow.p_total, temperature, leakage))
         if not breaker.closed:
             flow = PhaseFlow()
@@ -491,7 +550,7 @@ class PlantModel:
         if not closed:
             flow = PhaseFlow()
         currents = phase_currents(flow, line_v)
-        temperature = 28.0 + 45.0 * (max(currents) / b.in_a) ** 2
+        temperature = self._tie_thermal.follow(_terminal_temperature(currents, b.in_a), mono)
         b.advance(mono, BreakerMeasurement(line_v, currents, flow.p_total, temperature, 0.0))
         if not b.closed:
             flow, currents = PhaseFlow(), (0.0, 0.0, 0.0)
@@ -514,7 +573,7 @@ class PlantModel:
         ep, eq = self._energy[device_id]
         uab, ubc, uca = line_voltages(v)
         p, q, s = flow.p_total, flow.q_total, flow.s_total
-        noise = self._noise[device_id].next()
+        noise = self._noise[device_id].at(mono)
         live = tuple(x > 1.0 for x in v)
         values = {
             "Ua": v[0], "Ub": v[1], "Uc": v[2], "Uab": uab, "Ubc": ubc, "Uca": uca,
@@ -533,13 +592,18 @@ class PlantModel:
         spec = self.sim.water.get(device_id) or self.sim.gas[device_id]
         shape = bdew_factor(spec.profile, local) if spec.profile in BDEW_PROFILES \
             else schedule_factor(spec.schedule, local)
-        noise = self._noise.setdefault(device_id, _Noise(self._rng, 0.8)).next()
+        noise = self._noise.setdefault(device_id, _Noise(self._rng, METER_NOISE_TAU_S)).at(mono)
         flow = max(spec.peak_m3h * (spec.base + (1 - spec.base) * shape) * (1 + spec.noise * noise), 0.0)
         values = {"volume": self._volume[device_id].add(flow, mono), "flow": flow}
         if device_id in self.sim.gas:
             values["temperature"] = spec.temperature_c + 0.2 * noise
             values["pressure"] = spec.pressure_kpa * (1 - 0.02 * flow / spec.peak_m3h)
         return values
+
+
+def _terminal_temperature(currents: Phases, in_a: float) -> float:
+    """Steady-state terminal temperature, °C, of a breaker carrying ``currents`` (A) with rating ``in_a`` (A)."""
+    return TERMINAL_AMBIENT_C + TERMINAL_RISE_AT_IN_K * (max(currents) / in_a) ** 2
 
 
 def _weighted(parts: list[tuple[float, float]]) -> float:

@@ -1,4 +1,8 @@
-"""The demo plant: every device of the demo site as a Modbus TCP server on one event loop.
+"""The demo plant: every device of the demo site as a real server on one event loop.
+
+Modbus devices are Modbus TCP servers fed by the physics model; the devices of the
+other protocols (BACnet/IP, OPC UA, DL/T 645, MQTT) are served by their own simulators
+(:mod:`drivers.sim.protocol_peers`).
 
 :class:`DemoPlant` runs in-process (its own thread and asyncio loop), for tests and
 for embedding; :class:`PlantProcess` runs one in a child process (multiprocessing,
@@ -21,8 +25,8 @@ offline            any device                   (none): server closes; clear res
 =================  ===========================  =========================================
 
 Ports: with ``base_port`` the devices move from the site file's ports to
-``base_port + (port - lowest port in the site)``, so tests never collide with a
-running demo.
+``base_port + (port - lowest port in the site)`` (an OPC UA endpoint and a BACnet
+``local_address`` move with them), so tests never collide with a running demo.
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from app.config import SiteConfig, load_site
+from app.config import Protocol, SiteConfig, load_site
 from drivers.sim.breaker import CommandRefused, Mode
 from drivers.sim.model import MODEL_INCIDENTS, PlantModel
+from drivers.sim.protocol_peers import ProtocolPeers
 from drivers.sim.server import DeviceServer
 from drivers.sim.simconfig import load_sim_config
 from resources import DEMO_SITE
@@ -78,7 +83,13 @@ def move_ports(site: SiteConfig, base_port: int | None) -> SiteConfig:
         port = base_port + d.port - lowest
         if not 1 <= port <= 65535:
             raise ValueError(f"base_port {base_port}: device {d.id} would get port {port}, outside 1..65535")
-        devices.append(d.model_copy(update={"port": port}))
+        update: dict[str, Any] = {"port": port}
+        if d.protocol is Protocol.OPC_UA and d.endpoint:
+            update["endpoint"] = d.endpoint.replace(f":{d.port}/", f":{port}/", 1)
+        if d.protocol is Protocol.BACNET_IP:
+            local, _, local_port = d.local_address.rpartition(":")
+            update["local_address"] = f"{local}:{base_port + int(local_port) - lowest}"
+        devices.append(d.model_copy(update=update))
     return type(site)(**{**dict(site), "devices": tuple(devices)})
 
 
@@ -100,6 +111,8 @@ class DemoPlant:
     ------
     app.config.ConfigError, drivers.sim.simconfig.SimConfigError, drivers.sim.model.ModelError
         Bad site file, bad simulation parameters, or a plant the model cannot run.
+    ValueError
+        A non-Modbus device with no simulator (see :mod:`drivers.sim.protocol_peers`).
     """
 
     def __init__(self, site_path: str | Path = DEMO_SITE, sim_path: str | Path = DEMO_SIM, *,
@@ -107,9 +120,12 @@ class DemoPlant:
         self.site = move_ports(load_site(site_path), base_port)
         self.sim = load_sim_config(sim_path)
         self.refresh_s = refresh_s if refresh_s is not None else self.sim.refresh_s
-        self.model = PlantModel(self.site, self.sim, time.time())
+        modbus = tuple(d for d in self.site.devices if d.protocol in (Protocol.MODBUS_TCP, Protocol.MODBUS_RTU))
+        self.model = PlantModel(type(self.site)(**{**dict(self.site), "devices": modbus}), self.sim, time.time())
+        self.peers = ProtocolPeers([d for d in self.site.devices
+                                    if d.protocol not in (Protocol.MODBUS_TCP, Protocol.MODBUS_RTU)])
         self.servers: dict[str, DeviceServer] = {}
-        for device in self.site.devices:
+        for device in modbus:
             params, points = device.modbus()
             self.servers[device.id] = DeviceServer(device.id, params.host, params.port, params.unit_id, points,
                                                    self._write_handler(device.id))
@@ -174,6 +190,7 @@ class DemoPlant:
             self._refresh()
             for server in self.servers.values():
                 await server.start()
+            await self.peers.start()
             self._started.set()
             while not self._stopping.is_set():
                 try:
@@ -181,6 +198,7 @@ class DemoPlant:
                 except TimeoutError:
                     self._refresh()
         finally:
+            await self.peers.stop()
             for server in self.servers.values():
                 await server.stop()
 

@@ -75,5 +75,49 @@
       <source>water detected</source>
       <translation>有水浸</translation>
     </message>
+    <message>
+      <source>clean</source>
+      <translation>清洁</translation>
+    </message>
+    <message>
+      <source>dirty</source>
+      <translation>脏堵</translation>
+    </message>
+    <message>
+      <source>cool</source>
+      <translation>制冷</translation>
+    </message>
+    <message>
+      <source>heat</source>
+      <translation>制热</translation>
+    </message>
+    <message>
+      <source>empty</source>
+      <translation>无人</translation>
+    </message>
+    <message>
+      <source>occupied</source>
+      <translation>有人</translation>
+    </message>
+    <message>
+      <source>off</source>
+      <translation>关</translation>
+    </message>
+    <message>
+      <source>run</source>
+      <translation>运行</translation>
+    </message>
+    <message>
+      <source>running</source>
+      <translation>运行中</translation>
+    </message>
+    <message>
+      <source>stop</source>
+      <translation>停止</translation>
+    </message>
+    <message>
+      <source>stopped</source>
+      <translation>已停止</translation>
+    </message>
   </context>
 </TS>

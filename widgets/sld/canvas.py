@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QToolTip, QWidget
 
 from widgets.sld.symbols import SymbolItem
@@ -23,7 +23,9 @@ class SldCanvas(QGraphicsView):
     """Shows a diagram scene; zoom with the wheel, pan by dragging, click items.
 
     Items that have a truthy ``clickable`` class attribute are reported by
-    ``item_clicked``; tooltips are built only when asked for, by the provider set with
+    ``item_clicked``; after :meth:`fit` the scene stays fitted as the canvas is resized
+    (a window shown later, a wall display going full screen) until the operator zooms
+    or pans; tooltips are built only when asked for, by the provider set with
     :meth:`set_tooltip_provider`, so live updates never format tooltip text.
 
     Signals
@@ -43,6 +45,7 @@ class SldCanvas(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self._press: QPoint | None = None
+        self._fit_args: tuple[float, float] | None = None   # (margin, max_zoom) while fitted
         self._tooltips: TooltipProvider | None = None
         self._flashing: set[SymbolItem] = set()
         self._flash_on = True
@@ -61,16 +64,18 @@ class SldCanvas(QGraphicsView):
 
     def zoom_by(self, factor: float) -> None:
         """Scale by ``factor`` around the view centre, kept within 0.1..8."""
+        self._fit_args = None
         target = min(max(self.zoom() * factor, ZOOM_MIN), ZOOM_MAX)
         applied = target / self.zoom()
         if abs(applied - 1.0) > 1e-9:
             self.scale(applied, applied)
 
     def fit(self, margin: float = 30.0, max_zoom: float = 1.6) -> None:
-        """Show the whole scene, zooming in no further than ``max_zoom``."""
+        """Show the whole scene, zooming in no further than ``max_zoom``; kept on resize."""
         scene = self.scene()
         if scene is None:
             return
+        self._fit_args = (margin, max_zoom)
         rect = scene.itemsBoundingRect().adjusted(-margin, -margin, margin, margin)
         if rect.isEmpty():
             return
@@ -115,6 +120,11 @@ class SldCanvas(QGraphicsView):
         self._flash_timer.stop()
         super().setScene(scene)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._fit_args is not None:
+            self.fit(*self._fit_args)
+
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         steps = event.angleDelta().y() / 120.0
         if steps:
@@ -132,7 +142,9 @@ class SldCanvas(QGraphicsView):
         if press is None or event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.position().toPoint()
-        if (pos - press).manhattanLength() <= CLICK_SLOP_PX:
+        if (pos - press).manhattanLength() > CLICK_SLOP_PX:
+            self._fit_args = None                       # panned: the operator's view now
+        else:
             item = self.clickable_item_at(pos)
             if item is not None:
                 self.item_clicked.emit(item)
