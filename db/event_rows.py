@@ -2,23 +2,32 @@
 
 A submitted event is a dict shaped as :meth:`app.alarms.AlarmEvent.to_row` gives it
 (``ts`` int ms UTC, ``kind``, ``source``, ``area``, ``priority``, ``message``, ``user``,
-``workstation``, ``data`` a JSON-serialisable dict or None). :func:`clean_event` checks
-it against the ``events`` table's columns and turns it into an :class:`EventRow`, the
-form queued in memory, spooled to disk and inserted.
+``workstation``, ``data`` a JSON-serialisable dict or None), optionally with a ``uid``.
+:func:`clean_event` checks it against the ``events`` table's columns and turns it into an
+:class:`EventRow`, the form queued in memory, spooled to disk and inserted.
+
+Every event has a unique ``uid`` (``events.uid``, UNIQUE): the producer's, or a fresh
+UUID given by :func:`clean_event` before the event's first write. The insert skips a
+``uid`` already stored, so an event written again — replayed from the spool after a
+commit whose acknowledgement was lost, or submitted twice — is stored once.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 #: Longest text per ``events`` column (db.schema.events); ``message`` is unbounded.
-_LENGTHS = {"kind": 32, "source": 128, "area": 64, "user": 64, "workstation": 64}
-#: Columns of the ``events`` table in insert order (``id`` is assigned by the database).
-COLUMNS = ("ts", "kind", "source", "area", "priority", "message", "user", "workstation", "data")
+_LENGTHS = {"uid": 64, "kind": 32, "source": 128, "area": 64, "user": 64, "workstation": 64}
+#: Columns of the ``events`` table in insert order, :class:`EventRow`'s fields (``id`` is
+#: assigned by the database).
+COLUMNS = ("uid", "ts", "kind", "source", "area", "priority", "message", "user", "workstation", "data")
+#: Columns a journal read returns (:func:`row_dict`): the submitted shape, without ``uid``.
+READ_COLUMNS = COLUMNS[1:]
 
 
 class EventRow(NamedTuple):
@@ -26,6 +35,8 @@ class EventRow(NamedTuple):
 
     Attributes
     ----------
+    uid : str
+        The event's unique id, 1..64 characters (a UUID unless the producer gave one).
     ts : int
         Milliseconds since the epoch, UTC.
     kind : str
@@ -39,6 +50,7 @@ class EventRow(NamedTuple):
         The ``data`` dict as JSON text, or None.
     """
 
+    uid: str
     ts: int
     kind: str
     source: str
@@ -57,7 +69,7 @@ def clean_event(row: Mapping[str, Any]) -> EventRow:
     ----------
     row : Mapping
         Keys as :data:`COLUMNS`; only ``ts`` and ``kind`` are required (text fields
-        default to ``""``, ``priority`` to 0, ``data`` to None).
+        default to ``""``, ``priority`` to 0, ``data`` to None, ``uid`` to a new UUID).
 
     Returns
     -------
@@ -67,7 +79,8 @@ def clean_event(row: Mapping[str, Any]) -> EventRow:
     ------
     ValueError
         A missing or empty ``kind``, ``ts`` not a finite number, ``priority`` not 0..4,
-        a text field not a string or longer than its column, ``data`` not a JSON object.
+        a text field not a string or longer than its column, ``data`` not a JSON object,
+        ``uid`` given but not a non-empty string of at most 64 characters.
     """
     if not isinstance(row, Mapping):
         raise ValueError(f"event must be a mapping, got {type(row).__name__}")
@@ -91,6 +104,11 @@ def clean_event(row: Mapping[str, Any]) -> EventRow:
         texts[name] = value
     if not texts["kind"]:
         raise ValueError("event kind is empty")
+    uid = row.get("uid")
+    if uid is None:
+        uid = str(uuid.uuid4())
+    elif not isinstance(uid, str) or not 1 <= len(uid) <= _LENGTHS["uid"]:
+        raise ValueError(f"event uid {uid!r} is not a string of 1..{_LENGTHS['uid']} characters")
     priority = row.get("priority", 0)
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 4:
         raise ValueError(f"event priority {priority!r} is not 0..4")
@@ -101,7 +119,7 @@ def clean_event(row: Mapping[str, Any]) -> EventRow:
         data_json = None if data is None else json.dumps(data, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as err:
         raise ValueError(f"event data is not JSON-serialisable: {err}") from None
-    return EventRow(int(round(ts_raw)), texts["kind"], texts["source"], texts["area"], priority,
+    return EventRow(uid, int(round(ts_raw)), texts["kind"], texts["source"], texts["area"], priority,
                     texts["message"], texts["user"], texts["workstation"], data_json)
 
 
@@ -110,7 +128,7 @@ def row_dict(values: tuple[Any, ...]) -> dict[str, Any]:
 
     ``data`` comes back as a dict (SQLite returns JSON text, psycopg a parsed value).
     """
-    out = dict(zip(COLUMNS, values))
+    out = dict(zip(READ_COLUMNS, values))
     out["ts"] = int(out["ts"])
     data = out["data"]
     out["data"] = json.loads(data) if isinstance(data, (str, bytes)) else data

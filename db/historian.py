@@ -45,11 +45,10 @@ from sqlalchemy.engine import make_url
 from app.points import PointValue, Quality
 from db.engine import backend, default_url
 from db.event_rows import EventQuery, EventRow, clean_event
-from db.event_spool import EventSpool
 from db.point_meta import PointMeta
 from db.rollup_sql import SOURCE_INTERVALS
 from db.schema import INTERVALS
-from db.spool import Sample, Spool
+from db.spool import EVENTS, SAMPLES, Sample, Spool
 from db.store import FOLD_STEP_BUCKETS, SampleStore
 
 log = logging.getLogger(__name__)
@@ -268,10 +267,10 @@ class Historian:
         self._queue: deque[PointValue] = deque()
         self._inflight: list[Sample] = []
         self._inflight_values: list[PointValue] = []
-        self._spool: Spool | None = None
+        self._spool: Spool[Sample] | None = None
         self._events: deque[Mapping[str, Any]] = deque()
         self._events_inflight: list[EventRow] = []
-        self._event_spool: EventSpool | None = None
+        self._event_spool: Spool[EventRow] | None = None
         self._events_committed = 0
         self._events_rejected = 0
         self._metas: dict[str, PointMeta] = {}
@@ -361,9 +360,9 @@ class Historian:
         self._acquire_spool_lock()
         try:
             if self._spool is None:
-                self._spool = Spool(self.spool_dir)
+                self._spool = Spool(self.spool_dir, SAMPLES)
             if self._event_spool is None:
-                self._event_spool = EventSpool(self.spool_dir / EVENT_SPOOL_NAME)
+                self._event_spool = Spool(self.spool_dir / EVENT_SPOOL_NAME, EVENTS)
         except BaseException:
             self._release_spool_lock()
             raise
@@ -584,7 +583,7 @@ class Historian:
     def _spill_events(self) -> None:
         """Move the in-flight events and all queued events, in order, to the event spool."""
         if self._event_spool is None:
-            self._event_spool = EventSpool(self.spool_dir / EVENT_SPOOL_NAME)
+            self._event_spool = Spool(self.spool_dir / EVENT_SPOOL_NAME, EVENTS)
         try:
             if self._events_inflight:
                 self._event_spool.append(self._events_inflight)
@@ -700,7 +699,7 @@ class Historian:
     def _spill_all(self) -> None:
         """Move the in-flight batch and all of memory, in order, to the spool's tail."""
         if self._spool is None:
-            self._spool = Spool(self.spool_dir)
+            self._spool = Spool(self.spool_dir, SAMPLES)
         try:
             if self._inflight:
                 self._spool.append(self._inflight)

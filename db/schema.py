@@ -69,10 +69,12 @@ samples = Table(
 )
 
 #: Operator-visible events (alarms, state changes, control outcomes, system events).
+#: ``uid`` is unique per event (db.event_rows), which makes every event insert idempotent.
 events = Table(
     "events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", String(64), nullable=False, unique=True),
     Column("ts", BigInteger, nullable=False, index=True),
     Column("kind", String(32), nullable=False),
     Column("source", String(128), nullable=False, server_default=""),

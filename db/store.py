@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from db.event_rows import COLUMNS as EVENT_COLUMNS
+from db.event_rows import READ_COLUMNS as EVENT_READ_COLUMNS
 from db.event_rows import EventQuery, EventRow, row_dict
 from db.point_meta import PointMeta
 from db.rollup_sql import fold_sql
@@ -198,6 +199,9 @@ class SampleStore(abc.ABC):
     def write_events(self, rows: Sequence[EventRow]) -> int:
         """Insert journal events in one transaction.
 
+        Idempotent: events whose ``uid`` is already stored are skipped
+        (``ON CONFLICT (uid) DO NOTHING``, as samples skip a stored (point_id, ts)).
+
         Parameters
         ----------
         rows : Sequence[EventRow]
@@ -206,7 +210,7 @@ class SampleStore(abc.ABC):
         Returns
         -------
         int
-            Rows inserted.
+            Rows newly stored.
 
         Raises
         ------
@@ -215,16 +219,18 @@ class SampleStore(abc.ABC):
         """
         p = self.P
         cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        sql = f"INSERT INTO events ({cols}) VALUES ({', '.join([p] * len(EVENT_COLUMNS))})"
+        sql = (f"INSERT INTO events ({cols}) VALUES ({', '.join([p] * len(EVENT_COLUMNS))}) "
+               "ON CONFLICT (uid) DO NOTHING")
         with _cursor(self.conn) as cur:
             self._begin(cur)
             try:
                 cur.executemany(sql, [tuple(r) for r in rows])
+                new = max(cur.rowcount, 0)  # summed over the rows, as the samples' insert counts
                 cur.execute("COMMIT")
             except BaseException:
                 self._rollback(cur)
                 raise
-        return len(rows)
+        return new
 
     def read_events(self, q: EventQuery) -> list[dict[str, Any]]:
         """Journal events matching ``q``, newest first (see :meth:`db.historian.Historian.read_events`)."""
@@ -241,7 +247,7 @@ class SampleStore(abc.ABC):
             hay = ["lower(source)", "lower(message)", f"lower(COALESCE({self.ALARM_ID}, ''))"]
             where.append("(" + " OR ".join(self.CONTAINS.format(h, p) for h in hay) + ")")
             params.extend([q.text] * len(hay))
-        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        cols = ", ".join(f'"{c}"' for c in EVENT_READ_COLUMNS)
         rows = self._fetch(f"SELECT {cols} FROM events WHERE {' AND '.join(where)} "
                            f"ORDER BY ts DESC, id DESC LIMIT {p}", (*params, q.limit))
         return [row_dict(r) for r in rows]

@@ -13,8 +13,9 @@ import pytest
 from app.alarms.contracts import AlarmEvent, AlarmText, EventKind
 from app.alarms.states import AlarmState
 from db.event_rows import clean_event
-from db.historian import Historian, HistorianError
+from db.historian import EVENT_SPOOL_NAME, Historian, HistorianError
 from db.migrate import upgrade
+from db.spool import EVENTS, Spool
 from tests.pg import PrivateCluster, scratch_database, server_available
 
 T0 = 1_700_000_000.0
@@ -121,6 +122,9 @@ def test_filters(any_url, tmp_path, filters, expected):
     ({"ts": 1, "kind": "x", "data": {"v": object()}}, "JSON"),
     ({"ts": 1, "kind": "x", "data": [1, 2]}, "mapping"),
     ("alarm", "mapping"),
+    ({"ts": 1, "kind": "x", "uid": ""}, "uid"),
+    ({"ts": 1, "kind": "x", "uid": 7}, "uid"),
+    ({"ts": 1, "kind": "x", "uid": "u" * 65}, "uid"),
 ])
 def test_bad_rows_are_explained(row, why):
     with pytest.raises(ValueError, match=why):
@@ -138,6 +142,33 @@ def test_bad_row_rejected_others_kept(sqlite_url, tmp_path):
         assert len(h.read_events(T0, T0 + 10)) == 2
     finally:
         h.stop()
+
+
+def test_event_written_twice_is_stored_once(any_url, tmp_path):
+    """An event's uid makes its insert idempotent: submitted twice, or replayed from the spool
+    after its commit (a crash, or a commit whose acknowledgement was lost), it is stored once."""
+    committed: list = []
+    h = Historian(any_url, spool_dir=tmp_path / "spool", on_events_commit=committed.extend)
+    h.start()
+    try:
+        keyed = {**JOURNAL[0].to_row(), "uid": "ws1:42"}
+        h.submit_events([keyed, keyed, JOURNAL[1].to_row()])
+        wait_until(lambda: h.stats().events_committed == 3)
+        h.submit_events([keyed])
+        wait_until(lambda: h.stats().events_committed == 4)
+        assert h.read_events(T0, T0 + 10) == [JOURNAL[1].to_row(), JOURNAL[0].to_row()]
+    finally:
+        h.stop()
+    assert committed[0].uid == "ws1:42" and len(committed[2].uid) == 36  # a UUID when not given
+    Spool(tmp_path / "spool" / EVENT_SPOOL_NAME, EVENTS).append(committed[1:3])
+    again = Historian(any_url, spool_dir=tmp_path / "spool")
+    again.start()
+    try:
+        wait_until(lambda: again.stats().events_committed == 2)
+        assert again.stats().events_spooled == 0
+        assert again.read_events(T0, T0 + 10) == [JOURNAL[1].to_row(), JOURNAL[0].to_row()]
+    finally:
+        again.stop()
 
 
 def test_events_spooled_across_restart_before_start(sqlite_url, tmp_path):

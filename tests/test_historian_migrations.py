@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from db.engine import default_url, make_engine
 from db.migrate import SCRIPT_LOCATION, alembic_config, current, upgrade
@@ -64,6 +64,43 @@ def test_upgrade_fresh_postgresql():
     with scratch_database() as url:
         upgrade(url)
         assert_schema_matches(url)
+
+
+def upgrade_with_events_present(url):
+    """Migrate to 0003, store two events, upgrade to head: each event keeps its row and gets a uid."""
+    upgrade(url, "0003")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO events (ts, kind, source, message, data) VALUES "
+                              "(1000, 'alarm_raised', 'Q1.Ua', '过压', '{\"alarm_id\": \"Q1.Ua:ov\"}'), "
+                              "(2000, 'alarm_acked', 'Q1.Ua', 'ack', NULL)"))
+        upgrade(url)
+        assert_schema_matches(url)
+        with engine.begin() as conn:
+            rows = conn.execute(text("SELECT id, uid, ts, kind, message FROM events ORDER BY id")).all()
+            assert [(r.uid, r.ts, r.kind, r.message) for r in rows] == [
+                (f"legacy-{rows[0].id}", 1000, "alarm_raised", "过压"),
+                (f"legacy-{rows[1].id}", 2000, "alarm_acked", "ack")]
+            insert = text("INSERT INTO events (uid, ts, kind) VALUES (:uid, :ts, 'x') ON CONFLICT (uid) DO NOTHING")
+            assert conn.execute(insert, {"uid": "u1", "ts": 3000}).rowcount == 1
+            assert conn.execute(insert, {"uid": "u1", "ts": 4000}).rowcount == 0
+            assert conn.execute(insert, {"uid": rows[0].uid, "ts": 5000}).rowcount == 0
+            assert conn.execute(text("SELECT count(*) FROM events")).scalar() == 3
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_with_events_upgrades_to_head(tmp_path):
+    upgrade_with_events_present(f"sqlite:///{tmp_path / 'old.sqlite3'}")  # events is rebuilt (batch mode)
+
+
+def test_postgresql_with_events_upgrades_to_head():
+    why = server_available()
+    if why:
+        pytest.fail(why)
+    with scratch_database() as url:
+        upgrade_with_events_present(url)
 
 
 def test_bad_urls_are_clear_errors():

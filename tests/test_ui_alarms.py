@@ -12,6 +12,7 @@ import csv
 import io
 import threading
 import time
+import uuid
 import wave
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ class SqliteJournal:
 
     def __call__(self, event: AlarmEvent) -> None:
         with self.engine.begin() as conn:
-            conn.execute(events_table.insert(), [event.to_row()])
+            conn.execute(events_table.insert(), [{**event.to_row(), "uid": str(uuid.uuid4())}])
         self.rows += 1
 
     def read_events(self, t0: float, t1: float, *, areas: Collection[str] | None = None,
