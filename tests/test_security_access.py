@@ -75,9 +75,11 @@ def test_per_area_grants_are_adjustable_and_take_effect_at_once(sec):
     assert not sec.security.control_permission("wang", "control", "R1")
     with pytest.raises(ValueError, match="not granted per area"):
         Grant(Role.VIEWER, Permission.MANAGE_USERS, "R1")
-    changes = [(a.action, a.after or a.before) for a in sec.audit.records() if a.action.startswith("role.")]
-    assert changes == [("role.revoke", {"permission": "control", "scope": "*"}),
-                       ("role.grant", {"permission": "control", "scope": "R1"})]
+    changes = [(a.action, a.before, a.after) for a in sec.audit.records() if a.action.startswith("role.")]
+    assert changes == [("role.revoke", {"permission": "control", "scope": "*", "granted": True},
+                        {"permission": "control", "scope": "*", "granted": False}),
+                       ("role.grant", {"permission": "control", "scope": "R1", "granted": False},
+                        {"permission": "control", "scope": "R1", "granted": True})]
 
 
 @pytest.fixture

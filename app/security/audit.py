@@ -221,6 +221,23 @@ class AuditLog:
         except SQLAlchemyError as err:
             raise _missing_tables(err) from None
 
+    def last_logins(self) -> dict[str, float]:
+        """When each user last logged in, or took over a locked session: ``{name: UTC epoch seconds}``
+        from the newest ``login``/``unlock`` record with result ``ok`` (users who never did are absent).
+
+        Raises
+        ------
+        AuditStoreError
+        """
+        c = audit_log.c
+        query = (select(c.target, func.max(c.ts)).where(c.action.in_(("login", "unlock")), c.result == "ok")
+                 .group_by(c.target))
+        try:
+            with self.engine.connect() as conn:
+                return {name: ts / 1000.0 for name, ts in conn.execute(query)}
+        except SQLAlchemyError as err:
+            raise _missing_tables(err) from None
+
     def verify(self) -> VerifyReport:
         """Walk the whole chain and report every break.
 

@@ -16,11 +16,9 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from app.pdf_font import register_pdf_font
 from app.security.audit import AuditRecord, VerifyReport
 
-#: The font for PDF text (TrueType outlines, so reportlab can embed it; covers CJK).
-PDF_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-PDF_FONT_NAME = "WenQuanYiMicroHei"
 #: Columns of both exports.
 COLUMNS = ("seq", "time", "user", "workstation", "action", "target", "before", "after", "result", "hash")
 #: First characters that make a spreadsheet evaluate a cell.
@@ -98,15 +96,13 @@ def write_pdf(records: Sequence[AuditRecord], path: Path, report: VerifyReport, 
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer
 
-    if not PDF_FONT_FILE.is_file():
-        raise ExportError(f"PDF font {PDF_FONT_FILE} is missing (install fonts-wqy-microhei)")
-    if PDF_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(PDF_FONT_NAME, str(PDF_FONT_FILE), subfontIndex=0))
-    body = ParagraphStyle("cell", fontName=PDF_FONT_NAME, fontSize=7, leading=8.5, wordWrap="CJK")
+    try:
+        font = register_pdf_font()
+    except FileNotFoundError as err:
+        raise ExportError(str(err)) from None
+    body = ParagraphStyle("cell", fontName=font, fontSize=7, leading=8.5, wordWrap="CJK")
     head = ParagraphStyle("head", parent=body, fontSize=13, leading=16)
 
     def para(text: str, style: ParagraphStyle = body) -> Paragraph:

@@ -9,10 +9,13 @@ may always do everything, so no adjustment can lock the last administrator out.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 ALL_AREAS = "*"
+#: An area id as the site configuration writes it (``app.config`` ``IDENT_PATTERN``), at most 64 characters.
+AREA_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 
 class Role(str, enum.Enum):
@@ -43,6 +46,21 @@ class Permission(str, enum.Enum):
 AREA_PERMISSIONS = frozenset({Permission.CONTROL, Permission.ACKNOWLEDGE, Permission.SHELVE})
 
 
+def parse_permission(text: str) -> Permission:
+    """The :class:`Permission` named ``text`` (``view``, ``control``, ...).
+
+    Raises
+    ------
+    ValueError
+        Unknown permission, with the known ones.
+    """
+    try:
+        return Permission(text)
+    except ValueError:
+        raise ValueError(f"unknown permission {text!r}; permissions are "
+                         f"{', '.join(p.value for p in Permission)}") from None
+
+
 def parse_role(text: str) -> Role:
     """The :class:`Role` named ``text`` (``admin``, ``operator``, ``viewer``).
 
@@ -68,8 +86,9 @@ class Grant:
     def __post_init__(self) -> None:
         if self.role is Role.ADMIN:
             raise ValueError("the administrator may do everything; it takes no grants")
-        if not self.scope:
-            raise ValueError("a grant's scope is an area id or '*'")
+        if self.scope != ALL_AREAS and not AREA_ID.fullmatch(self.scope):
+            raise ValueError(f"a grant's scope is an area id (1-64 letters, digits, '_' or '-') or '*', "
+                             f"got {self.scope!r}")
         if self.scope != ALL_AREAS and self.permission not in AREA_PERMISSIONS:
             raise ValueError(f"{self.permission.value!r} is not granted per area; use scope '*'")
 

@@ -3,18 +3,24 @@
 Views, the alarm engine and the control service ask this one object whether the
 user at the workstation may do something; every refusal is audited, whichever path
 it came by (a button, the alarm engine's permission callable, the control API).
-Roles and grants are read from the database at each check, so an administrator's
-change (or a disabled account) takes effect at once on every workstation.
+Roles and grants are read through :meth:`UserStore.access`, a snapshot at most a few
+seconds old (:data:`app.security.access.ACCESS_CACHE_S`): a change made through this
+service takes effect here at once, one made on another workstation within that time.
+
+Administration (accounts, roles, grants) goes through this service too, for the CLI
+and the users view alike: each call needs ``manage_users`` (and an administrator for
+anything touching an administrator account or a grant), and is refused and audited
+otherwise.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.security.audit import AuditLog
-from app.security.permissions import Permission, Role
+from app.security.permissions import Grant, Permission, PermissionModel, Role, parse_role
 from app.security.session import DEFAULT_IDLE_TIMEOUT_S, Session
 from app.security.users import AuthError, UserError, UserInfo, UserStore
 from db.engine import make_engine
@@ -34,6 +40,20 @@ ALARM_REFUSALS_REMEMBERED = 10_000
 
 class PermissionDenied(PermissionError):
     """The user may not do this; already audited. The message names user, action and target."""
+
+
+class Account(NamedTuple):
+    """A user account as the administration lists it.
+
+    Attributes
+    ----------
+    user : UserInfo
+    last_login : float | None
+        UTC epoch seconds of the last login (or take-over of a locked session), ``None`` if never.
+    """
+
+    user: UserInfo
+    last_login: float | None
 
 
 class SecurityService:
@@ -168,8 +188,8 @@ class SecurityService:
 
         For enabling buttons; an action must still go through :meth:`authorize`.
         """
-        info = self._who(user)
-        return info is not None and self.users.permissions().allows(info.role, permission, area)
+        info, model = self._who(user)
+        return info is not None and model.allows(info.role, permission, area)
 
     def authorize(self, permission: Permission, *, action: str, target: str = "", area: str | None = None,
                   user: str | None = None) -> UserInfo:
@@ -198,9 +218,9 @@ class SecurityService:
         PermissionDenied
             Refused: no session, session locked, unknown or disabled user, or no grant.
         """
-        info = self._who(user)
+        info, model = self._who(user)
         who = info.name if info is not None else (user or (self.session.user.name if self.session else ""))
-        if info is None or not self.users.permissions().allows(info.role, permission, area):
+        if info is None or not model.allows(info.role, permission, area):
             self.audit.append(who, action, target, result="denied",
                               after={"permission": permission.value, "area": area})
             raise PermissionDenied(f"user {who!r} may not {action} {target!r}".rstrip())
@@ -278,16 +298,155 @@ class SecurityService:
                           after={"state": record.after, "reason": record.reason, "selection": record.selection},
                           result=record.result or "ok")
 
+    # ---------------------------------------------------------------- administration
+    def add_first_admin(self, name: str, password: str, *, full_name: str = "", actor: str) -> UserInfo:
+        """Create the first administrator; only while there is no account at all.
+
+        For the first-run dialog and the first ``wattdesk user add``; afterwards accounts
+        are made by someone allowed to (:meth:`add_user`).
+
+        Raises
+        ------
+        UserError
+            Accounts exist already, or a bad name.
+        PasswordPolicyError
+        """
+        if self.users.count():
+            raise UserError("accounts exist already: an administrator adds users (log in as one)")
+        return self.users.add(name, Role.ADMIN, password, full_name=full_name, actor=actor)
+
+    def list_users(self, *, user: str | None = None) -> list[Account]:
+        """Every account with its last login, sorted by name (needs ``manage_users``).
+
+        Raises
+        ------
+        PermissionDenied
+        UserError, AuditStoreError
+            The database cannot be read.
+        """
+        self._manage("user.list", "", user)
+        last = self.audit.last_logins()
+        return [Account(info, last.get(info.name)) for info in self.users.list()]
+
+    def permission_model(self, *, user: str | None = None) -> PermissionModel:
+        """The grants in force, read now (needs ``manage_users``).
+
+        Raises
+        ------
+        PermissionDenied
+        """
+        self._manage("role.list", "", user)
+        return self.users.permissions()
+
+    def add_user(self, name: str, role: Role | str, password: str, *, full_name: str = "",
+                 user: str | None = None) -> UserInfo:
+        """Create an account (``manage_users``; an administrator account only by an administrator).
+
+        Raises
+        ------
+        PermissionDenied
+        UserError
+            Bad or duplicate name, bad full name, unknown role.
+        PasswordPolicyError
+        """
+        role = _role(role)
+        actor = self._manage("user.add", name, user, admin_only=lambda: role is Role.ADMIN)
+        return self.users.add(name, role, password, full_name=full_name, actor=actor)
+
+    def set_password(self, name: str, password: str, *, user: str | None = None) -> None:
+        """Set a new password and clear any lockout (``manage_users``; an administrator's only by
+        an administrator).
+
+        Raises
+        ------
+        PermissionDenied
+        UserError
+            No such user.
+        PasswordPolicyError
+        """
+        actor = self._manage("user.password", name, user, admin_only=lambda: self.users.get(name).role is Role.ADMIN)
+        self.users.set_password(name, password, actor=actor)
+
+    def set_role(self, name: str, role: Role | str, *, user: str | None = None) -> None:
+        """Change an account's role (``manage_users``; to or from administrator only by an administrator).
+
+        Raises
+        ------
+        PermissionDenied
+        UserError
+            No such user, unknown role, or it would leave no enabled administrator.
+        """
+        role = _role(role)
+        actor = self._manage("user.role", name, user,
+                             admin_only=lambda: Role.ADMIN in (self.users.get(name).role, role))
+        self.users.set_role(name, role, actor=actor)
+
+    def set_disabled(self, name: str, disabled: bool, *, user: str | None = None) -> None:
+        """Disable or enable an account (``manage_users``; an administrator's only by an administrator).
+
+        Raises
+        ------
+        PermissionDenied
+        UserError
+            No such user, or disabling it would leave no enabled administrator.
+        """
+        action = "user.disable" if disabled else "user.enable"
+        actor = self._manage(action, name, user, admin_only=lambda: self.users.get(name).role is Role.ADMIN)
+        self.users.set_disabled(name, disabled, actor=actor)
+
+    def grant(self, grant: Grant, *, user: str | None = None) -> bool:
+        """Give a role a permission (in an area); administrators only. ``False`` if already given.
+
+        Raises
+        ------
+        PermissionDenied
+        UserError
+            The database cannot be written.
+        """
+        actor = self._manage("role.grant", grant.role.value, user, admin_only=lambda: True)
+        return self.users.grant(grant, actor=actor)
+
+    def revoke(self, grant: Grant, *, user: str | None = None) -> bool:
+        """Withdraw a grant; administrators only. ``False`` if it was not given.
+
+        Raises
+        ------
+        PermissionDenied
+        UserError
+            The database cannot be written.
+        """
+        actor = self._manage("role.revoke", grant.role.value, user, admin_only=lambda: True)
+        return self.users.revoke(grant, actor=actor)
+
     # ---------------------------------------------------------------- internals
-    def _who(self, user: str | None) -> UserInfo | None:
-        """The acting user's current account (fresh from the database), or ``None`` if it may not act."""
+    def _manage(self, action: str, target: str, user: str | None,
+                admin_only: Callable[[], bool] = lambda: False) -> str:
+        """The name of who may make this administrative change; refuse (audited) anyone else.
+
+        ``admin_only()`` is asked only after ``manage_users`` is granted, so nobody without
+        it learns anything about the target (such as whether it exists).
+        """
+        info = self.authorize(Permission.MANAGE_USERS, action=action, target=target, user=user)
+        if info.role is not Role.ADMIN and admin_only():
+            self.audit.append(info.name, action, target, result="denied",
+                              after={"permission": Permission.MANAGE_USERS.value, "reason": "administrators only"})
+            raise PermissionDenied(f"user {info.name!r} may not {action} {target!r}: administrators only")
+        return info.name
+
+    def _who(self, user: str | None) -> tuple[UserInfo | None, PermissionModel]:
+        """The acting user's account if it may act (enabled; session unlocked when ``user`` is
+        ``None``), and the permission model; both from the access snapshot."""
+        access = self.users.access()
         if user is None:
             if self.session is None or self.session.locked:
-                return None
+                return None, access.model
             user = self.session.user.name
-        try:
-            info = self.users.get(user)
-        except UserError:
-            return None
-        return None if info.disabled else info
+        return access.users.get(user), access.model
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return role if isinstance(role, Role) else parse_role(role)
+    except ValueError as err:
+        raise UserError(str(err)) from None
 

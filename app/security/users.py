@@ -14,9 +14,10 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Row, func, select, update
+from sqlalchemy import Engine, Row, false, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from app.security.access import ACCESS_CACHE_S, Access, AccessCache
 from app.security.audit import AuditLog
 from app.security.passwords import check_policy, hash_password, needs_rehash, verify_password
 from app.security.permissions import Grant, PermissionModel, Role, parse_role
@@ -130,10 +131,16 @@ class UserStore:
         Consecutive failures that lock an account.
     lockout_s : float
         Seconds a lockout lasts.
+    access_cache_s : float
+        Lifetime of the snapshot :meth:`access` answers from, seconds (see
+        :mod:`app.security.access`); every change made through this store drops it at once.
+    monotonic : callable
+        Monotonic seconds, for the snapshot's age.
     """
 
     def __init__(self, engine: Engine, audit: AuditLog, clock: Callable[[], float] = time.time,
-                 lockout_threshold: int = LOCKOUT_THRESHOLD, lockout_s: float = LOCKOUT_S) -> None:
+                 lockout_threshold: int = LOCKOUT_THRESHOLD, lockout_s: float = LOCKOUT_S,
+                 access_cache_s: float = ACCESS_CACHE_S, monotonic: Callable[[], float] = time.monotonic) -> None:
         if lockout_threshold < 1 or lockout_s <= 0:
             raise ValueError("lockout needs a threshold >= 1 and a duration > 0 s")
         self.engine = engine
@@ -141,6 +148,7 @@ class UserStore:
         self._clock = clock
         self.lockout_threshold = lockout_threshold
         self.lockout_s = lockout_s
+        self._access = AccessCache(self._read_access, access_cache_s, monotonic)
 
     # ---------------------------------------------------------------- queries
     def count(self) -> int:
@@ -181,6 +189,18 @@ class UserStore:
             raise _db_error(err) from None
         return PermissionModel.from_rows(rows)
 
+    def access(self) -> Access:
+        """Enabled accounts and the permission model, from a snapshot at most
+        ``access_cache_s`` old (for permission checks; :meth:`list` and
+        :meth:`permissions` always read the database).
+
+        Raises
+        ------
+        UserError
+            The database cannot be read.
+        """
+        return self._access.get()
+
     # ---------------------------------------------------------------- changes
     def add(self, name: str, role: Role | str, password: str, *, full_name: str = "", actor: str) -> UserInfo:
         """Create an account.
@@ -219,7 +239,9 @@ class UserStore:
             raise UserError(f"a user named {name!r} already exists") from None
         except SQLAlchemyError as err:
             raise _db_error(err) from None
-        self.audit.append(actor, "user.add", name, after={"role": role.value, "full_name": full_name})
+        self._access.invalidate()
+        self.audit.append(actor, "user.add", name,
+                          after={"role": role.value, "full_name": full_name, "disabled": False})
         return self.get(name)
 
     def set_password(self, name: str, password: str, *, actor: str) -> None:
@@ -231,11 +253,13 @@ class UserStore:
             No such user.
         PasswordPolicyError
         """
-        self.get(name)
+        old = self.get(name)
         check_policy(password, name)
         self._update(name, password_hash=hash_password(password), failed_logins=0, locked_until=None,
                      password_ts=int(round(self._clock() * 1000)))
-        self.audit.append(actor, "user.password", name)
+        self.audit.append(actor, "user.password", name,   # the lockout it clears; never a hash
+                          before={"failed_logins": old.failed_logins, "locked_until": old.locked_until},
+                          after={"failed_logins": 0, "locked_until": None})
 
     def set_role(self, name: str, role: Role | str, *, actor: str) -> None:
         """Change a user's role.
@@ -250,6 +274,7 @@ class UserStore:
         if old.role is Role.ADMIN and role is not Role.ADMIN:
             self._keep_an_admin(name)
         self._update(name, role=role.value)
+        self._access.invalidate()
         self.audit.append(actor, "user.role", name, before={"role": old.role.value}, after={"role": role.value})
 
     def set_disabled(self, name: str, disabled: bool, *, actor: str) -> None:
@@ -264,11 +289,19 @@ class UserStore:
         if disabled and old.role is Role.ADMIN and not old.disabled:
             self._keep_an_admin(name)
         self._update(name, disabled=disabled, failed_logins=0, locked_until=None)
+        self._access.invalidate()
         self.audit.append(actor, "user.disable" if disabled else "user.enable", name,
                           before={"disabled": old.disabled}, after={"disabled": disabled})
 
-    def grant(self, grant: Grant, *, actor: str) -> None:
-        """Let ``grant.role`` do ``grant.permission`` in ``grant.scope`` (audited; no-op if already).
+    def grant(self, grant: Grant, *, actor: str) -> bool:
+        """Let ``grant.role`` do ``grant.permission`` in ``grant.scope``.
+
+        Audited as ``role.grant`` with the grant before (``granted: false``) and after.
+
+        Returns
+        -------
+        bool
+            ``False`` (nothing written or audited) if the grant was already given.
 
         Raises
         ------
@@ -276,18 +309,34 @@ class UserStore:
             The database cannot be written.
         """
         if grant in self.permissions().grants:
-            return
+            return False
         try:
             with self.engine.begin() as conn:
                 conn.execute(role_permissions.insert().values(role=grant.role.value, permission=grant.permission.value,
                                                               scope=grant.scope))
+        except IntegrityError:
+            return False   # given meanwhile by another workstation
         except SQLAlchemyError as err:
             raise _db_error(err) from None
-        self.audit.append(actor, "role.grant", grant.role.value,
-                          after={"permission": grant.permission.value, "scope": grant.scope})
+        finally:
+            self._access.invalidate()
+        self.audit.append(actor, "role.grant", grant.role.value, before=_grant_state(grant, False),
+                          after=_grant_state(grant, True))
+        return True
 
-    def revoke(self, grant: Grant, *, actor: str) -> None:
-        """Withdraw a grant (audited; no-op if it was not given)."""
+    def revoke(self, grant: Grant, *, actor: str) -> bool:
+        """Withdraw a grant; audited as ``role.revoke`` with the grant before and after.
+
+        Returns
+        -------
+        bool
+            ``False`` (nothing audited) if it was not given.
+
+        Raises
+        ------
+        UserError
+            The database cannot be written.
+        """
         g = role_permissions.c
         try:
             with self.engine.begin() as conn:
@@ -295,9 +344,12 @@ class UserStore:
                     g.role == grant.role.value, g.permission == grant.permission.value, g.scope == grant.scope)).rowcount
         except SQLAlchemyError as err:
             raise _db_error(err) from None
+        finally:
+            self._access.invalidate()
         if gone:
-            self.audit.append(actor, "role.revoke", grant.role.value,
-                              before={"permission": grant.permission.value, "scope": grant.scope})
+            self.audit.append(actor, "role.revoke", grant.role.value, before=_grant_state(grant, True),
+                              after=_grant_state(grant, False))
+        return bool(gone)
 
     # ---------------------------------------------------------------- login
     def authenticate(self, name: str, password: str, *, action: str = "login") -> UserInfo:
@@ -354,6 +406,15 @@ class UserStore:
         return _info(row)._replace(failed_logins=0, locked_until=None)
 
     # ---------------------------------------------------------------- internals
+    def _read_access(self) -> Access:
+        try:
+            with self.engine.connect() as conn:
+                enabled = {r.name: _info(r) for r in conn.execute(select(users).where(users.c.disabled == false()))}
+                grants = [dict(r._mapping) for r in conn.execute(select(role_permissions))]
+        except SQLAlchemyError as err:
+            raise _db_error(err) from None
+        return Access(enabled, PermissionModel.from_rows(grants))
+
     def _row(self, name: str) -> Row[Any] | None:
         try:
             with self.engine.connect() as conn:
@@ -372,6 +433,10 @@ class UserStore:
         others = [u for u in self.list() if u.role is Role.ADMIN and not u.disabled and u.name != name]
         if not others:
             raise UserError(f"{name!r} is the last enabled administrator; make another one first")
+
+
+def _grant_state(grant: Grant, granted: bool) -> dict[str, object]:
+    return {"permission": grant.permission.value, "scope": grant.scope, "granted": granted}
 
 
 def _info(row: Row[Any]) -> UserInfo:

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
                                QWidget)
 
-from app.security import AuthError, PasswordPolicyError, Role, SecurityService, Session, UserError
+from app.security import AuthError, PasswordPolicyError, SecurityService, Session, UserError
 from app.security.passwords import MIN_LENGTH
 
 
@@ -127,8 +127,8 @@ class FirstRunDialog(QDialog):
             return
         name = self.name_edit.text()
         try:
-            self.security.users.add(name, Role.ADMIN, self.password_edit.text(),
-                                    full_name=self.full_name_edit.text(), actor=f"first-run:{name}")
+            self.security.add_first_admin(name, self.password_edit.text(),
+                                          full_name=self.full_name_edit.text(), actor=f"first-run:{name}")
         except (UserError, PasswordPolicyError) as err:
             self.message.setText(str(err))
             return
