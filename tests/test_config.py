@@ -146,6 +146,17 @@ def test_all_builtin_templates_load():
         assert load_template(TEMPLATES_DIR / f"{name}.yaml").points
 
 
+def test_builtin_templates_name_every_point_and_alarm_in_both_languages():
+    missing = []
+    for name in builtin_template_names():
+        template = load_template(TEMPLATES_DIR / f"{name}.yaml")
+        missing += [f"{name}: point {p.name}" for p in template.points
+                    if not (p.description.isascii() and p.description and p.description_zh)]
+        missing += [f"{name}: alarm {r.id}" for r in template.alarms
+                    if not (r.description.isascii() and r.description and r.description_zh)]
+    assert not missing, "English description and description_zh wanted for: " + ", ".join(missing)
+
+
 def test_builtin_templates_cover_required_points():
     meter = {p.name for p in load_template(TEMPLATES_DIR / "multifunction_meter.yaml").points}
     assert {"Ua", "Ub", "Uc", "Uab", "Ubc", "Uca", "Ia", "Ib", "Ic", "P", "Q", "S", "PF", "F",

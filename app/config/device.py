@@ -17,7 +17,8 @@ from types import MappingProxyType
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr, StrictBool, model_validator,
+    AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr, StrictBool, field_validator,
+    model_validator,
 )
 
 from app.config.alarm_rules import AlarmRule
@@ -167,7 +168,7 @@ class Device(BaseModel):
     meter : str | None
         DL/T 645: meter number (address), 1-12 digits.
     version : drivers.dlt645.codec.Version
-        DL/T 645: ``"2007"`` or ``"1997"``.
+        DL/T 645: the edition the meter speaks, ``2007`` (default) or ``1997`` (quoted or not).
     silence_s : float
         DL/T 645: quiet line required after a time-out before the next request, seconds.
     client_id : str
@@ -250,6 +251,12 @@ class Device(BaseModel):
                 except ValueError:   # a bad port in the endpoint: the endpoint's own check reports it
                     pass
         return data
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: object) -> object:
+        """YAML reads ``version: 1997`` as a number; the edition is the same."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     def model_post_init(self, context: object, /) -> None:
         """Index the points by name."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ERROR_BITS",
+    "ERROR_BITS_1997",
     "Frame",
     "FrameError",
     "Version",
@@ -59,7 +60,7 @@ class Version(str, enum.Enum):
         return 4 if self is Version.V2007 else 2
 
 
-#: abnormal-reply error bits (DL/T 645-2007 table 4; -1997 alike)
+#: abnormal-reply error bits (DL/T 645-2007 table 4)
 ERROR_BITS = {
     0: "other error",
     1: "no data requested (unknown data identifier)",
@@ -68,6 +69,12 @@ ERROR_BITS = {
     4: "year time zones exceeded",
     5: "daily time periods exceeded",
     6: "tariffs exceeded",
+}
+#: abnormal-reply error bits of DL/T 645-1997 (error word ERR: D0-D2, D3-D7 reserved)
+ERROR_BITS_1997 = {
+    0: "illegal data",
+    1: "data identifier error",
+    2: "password error",
 }
 
 
@@ -109,12 +116,14 @@ class Frame:
     def function(self) -> int:
         return self.control & 0x1F
 
-    def error_text(self) -> str:
-        """The abnormal reply's error byte in words, e.g. ``"error 0x02 (no data requested ...)"``."""
+    def error_text(self, version: Version = Version.V2007) -> str:
+        """The abnormal reply's error byte in words of ``version``, e.g. ``"error 0x02 (no data
+        requested ...)"`` (-2007) or ``"error 0x02 (data identifier error)"`` (-1997)."""
         if not self.data:
             return "abnormal reply without error byte"
         code = self.data[0]
-        words = [text for bit, text in ERROR_BITS.items() if code & (1 << bit)]
+        bits = ERROR_BITS if version is Version.V2007 else ERROR_BITS_1997
+        words = [text for bit, text in bits.items() if code & (1 << bit)]
         return f"error 0x{code:02X} ({', '.join(words) or 'reserved'})"
 
 

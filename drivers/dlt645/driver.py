@@ -206,7 +206,7 @@ class Dlt645Driver(Driver):
             self._fill_bad(values, planned, f"reply has control code 0x{frame.control:02X}")
             return
         if frame.is_abnormal:
-            self._fill_bad(values, planned, f"meter {frame.error_text()}")
+            self._fill_bad(values, planned, f"meter {frame.error_text(self.params.version)}")
             return
         if frame.has_follow_up:
             self._fill_bad(values, planned, "reply has follow-up frames (not supported)")

@@ -1,4 +1,9 @@
-"""Browse an OPC UA server's address space to pick nodes into the configuration."""
+"""Browse an OPC UA server's address space to pick nodes into the configuration.
+
+Objects and variables are followed by hierarchical references other than
+HasProperty: a variable's properties (such as ``EngineeringUnits``) describe it and
+are not listed themselves.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,10 @@ from drivers.opcua.session import SessionFault, close_client, describe, open_cli
 from drivers.opcua.spec import OpcUaParams
 
 __all__ = ["BrowsedVariable", "browse_variables"]
+
+_HAS_PROPERTY = ua.NodeId(ua.ObjectIds.HasProperty)
+_SERVER = ua.NodeId(ua.ObjectIds.Server)
+_ENGINEERING_UNITS = ua.QualifiedName("EngineeringUnits", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +35,16 @@ class BrowsedVariable:
         Variant type name (``"Double"``, ``"Boolean"`` ...).
     writable : bool
         The CurrentWrite bit of the node's UserAccessLevel.
+    unit : str
+        Display name of the variable's ``EngineeringUnits`` property (EUInformation,
+        OPC 10000-8, 5.6.3), e.g. ``"kW"``; ``""`` when it has none.
     """
 
     node_id: str
     path: str
     data_type: str
     writable: bool
+    unit: str = ""
 
 
 async def browse_variables(
@@ -71,22 +84,33 @@ async def _walk(node: Node, path: str, depth: int, found: list[BrowsedVariable],
     if depth < 0:
         return
     try:
-        children = await node.get_children()
+        references = await node.get_references(ua.ObjectIds.HierarchicalReferences, ua.BrowseDirection.Forward)
     except Exception as exc:  # noqa: BLE001 - becomes the reason
         raise SessionFault(f"browse of {node.nodeid.to_string()} failed: {describe(exc, timeout_s)}") from None
-    for child in children:
-        if child.nodeid == ua.NodeId(ua.ObjectIds.Server):
+    for reference in references:
+        if reference.ReferenceTypeId == _HAS_PROPERTY or reference.NodeId == _SERVER:
             continue
-        try:
-            name = (await child.read_browse_name()).Name
-            node_class = await child.read_node_class()
-            child_path = f"{path}/{name}" if path else name
-            if node_class == ua.NodeClass.Variable:
+        child = Node(node.session, reference.NodeId)
+        node_class = reference.NodeClass
+        child_path = f"{path}/{reference.BrowseName.Name}" if path else reference.BrowseName.Name
+        if node_class == ua.NodeClass.Variable:
+            try:
                 variant = await child.read_data_type_as_variant_type()
                 access = await child.read_attribute(ua.AttributeIds.UserAccessLevel)
-                writable = bool(access.Value.Value & ua.AccessLevel.CurrentWrite.mask)
-                found.append(BrowsedVariable(child.nodeid.to_string(), child_path, variant.name, writable))
-        except Exception as exc:  # noqa: BLE001 - becomes the reason
-            raise SessionFault(f"reading {child.nodeid.to_string()} failed: {describe(exc, timeout_s)}") from None
+                unit = await _unit(child)
+            except Exception as exc:  # noqa: BLE001 - becomes the reason
+                raise SessionFault(f"reading {child.nodeid.to_string()} failed: {describe(exc, timeout_s)}") from None
+            writable = bool(access.Value.Value & ua.AccessLevel.CurrentWrite.mask)
+            found.append(BrowsedVariable(child.nodeid.to_string(), child_path, variant.name, writable, unit))
         if node_class in (ua.NodeClass.Object, ua.NodeClass.Variable):
             await _walk(child, child_path, depth - 1, found, timeout_s)
+
+
+async def _unit(variable: Node) -> str:
+    """Display name of the variable's EngineeringUnits property, or ``""``."""
+    try:
+        prop = await variable.get_child(_ENGINEERING_UNITS)
+    except ua.UaStatusCodeError:
+        return ""   # BadNoMatch: no such property
+    value = await prop.read_value()
+    return (value.DisplayName.Text or "") if isinstance(value, ua.EUInformation) else ""

@@ -14,7 +14,9 @@ Objects (instance numbers fixed, names as a BMS integrator would give them)::
 
 Every object reports change of value (SubscribeCOV). On loopback give each peer
 the same IP and its own port (``"127.0.0.1/8:47809"``): bacpypes3 takes any
-127.x address on its own port for itself.
+127.x address on its own port for itself. A :meth:`AhuController.stop` then
+:meth:`~AhuController.start` is a controller restart: COV subscriptions are
+forgotten, the objects' state (commands, setpoints, temperatures) is kept.
 """
 
 from __future__ import annotations
@@ -114,8 +116,9 @@ class AhuController:
         return f"{host_prefix.split('/')[0]}:{port}"
 
     async def start(self) -> None:
-        """Bind the port and serve fresh objects."""
-        self.objects = _objects()
+        """Bind the port and serve the objects (made on the first start, kept across restarts)."""
+        if not self.objects:
+            self.objects = _objects()
         device = DeviceObject(objectIdentifier=("device", self.instance), objectName=f"AHU-{self.instance}",
                               vendorIdentifier=_VENDOR_ID)
         port = NetworkPortObject(self.address, objectIdentifier=("network-port", 1), objectName="NetworkPort-1",
@@ -132,6 +135,9 @@ class AhuController:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._app is not None:
+            # the objects outlive this application: unhook its COV detection from them
+            for detection in list(self._app._cov_detections.values()):
+                detection.unbind()
             self._app.close()
             self._app = None
             await asyncio.sleep(0)

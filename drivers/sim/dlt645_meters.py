@@ -1,9 +1,12 @@
-"""Residential DL/T 645-2007 meters behind a transparent TCP gateway (or on a serial line).
+"""Residential DL/T 645-2007 and -1997 meters behind a transparent TCP gateway (or on a serial line).
 
 :class:`MeterGateway` is a real DL/T 645 peer: it parses request frames with
-:mod:`drivers.dlt645.codec`, answers read-data (0x11) and read-address (0x13)
-for the meters it holds, and stays silent for any other address, as meters on
-RS-485 do. Faults can be injected per meter for tests and demonstrations:
+:mod:`drivers.dlt645.codec` and answers for the meters it holds, each in its own
+edition: a -2007 meter answers read-data (control 0x11, 4-byte data identifiers;
+reply 0x91, error 0xD1) and read-address (0x13); a -1997 meter answers read-data
+(control 0x01, 2-byte identifiers such as 0x9010 energy or 0xB611 phase-A voltage;
+reply 0x81, error 0xC1). It stays silent for any other address or control code,
+as meters on RS-485 do. Faults can be injected per meter for tests and demonstrations:
 
 ``"silent"``        no reply
 ``"late"``          reply after ``late_s``
@@ -52,6 +55,8 @@ class ResidentialMeter:
     ----------
     number : str
         Meter number (12 digits).
+    version : Version
+        The edition it speaks (its data identifiers and control codes).
     energy_kwh : float
         Forward active energy register.
     peak_kw : float
@@ -61,6 +66,7 @@ class ResidentialMeter:
     """
 
     number: str
+    version: Version = Version.V2007
     energy_kwh: float = 1000.0
     peak_kw: float = 3.0
     values: dict[int, float] = field(default_factory=dict)
@@ -76,6 +82,12 @@ class ResidentialMeter:
         pf = 0.95
         current = kw * 1000.0 / (voltage * pf)
         self.max_demand_kw = max(self.max_demand_kw, kw)
+        if self.version is Version.V1997:
+            self.values.update({
+                0x9010: self.energy_kwh, 0x9020: 0.0, 0xA010: self.max_demand_kw, 0xB611: voltage,
+                0xB621: current, 0xB630: kw, 0xB640: kw * math.tan(math.acos(pf)), 0xB650: pf,
+            })
+            return
         self.values.update({
             0x00000000: self.energy_kwh, 0x00010000: self.energy_kwh, 0x00020000: 0.0,
             0x00010100: self.energy_kwh * 0.6, 0x00010200: self.energy_kwh * 0.4,
@@ -100,10 +112,10 @@ class ResidentialMeter:
 
     def answer(self, di: int) -> bytes | None:
         """Data field of the reply to ``di`` after the identifier, or None if unknown."""
-        item = lookup(Version.V2007, di)
+        item = lookup(self.version, di)
         if item is None:
             return None
-        if di & 0xFF00 == 0xFF00:  # block: the members 0x..01.., 0x..02.. ... present here
+        if self.version is Version.V2007 and di & 0xFF00 == 0xFF00:  # block: the members 0x..01.., 0x..02.. ... present here
             members = [m for m in sorted(self.values) if m & ~0xFF00 == di & ~0xFF00 and m != di]
             return b"".join(encode_bcd(self.values[m], item.fmt, item.signed) for m in members) or None
         if di not in self.values:
@@ -251,21 +263,24 @@ class MeterGateway:
             address = next(iter(self.meters))
             return build_frame(address, 0x93, address)
         meter = self.meters.get(frame.address)
-        if meter is None or frame.control != 0x11 or len(frame.data) < 4:
-            return None  # foreign address or unsupported request: silence
+        if meter is None:
+            return None  # foreign address: silence
+        read, di_size = meter.version.read_code, meter.version.di_size
+        if frame.control != read or len(frame.data) < di_size:
+            return None  # a request this meter's edition does not have: silence
         fault = self.faults.get(meter.number.zfill(12))
         if fault == "silent":
             return None
-        di = int.from_bytes(frame.data[:4], "little")
+        di = int.from_bytes(frame.data[:di_size], "little")
         value = meter.answer(di)
         if value is None:
-            return build_frame(frame.address, 0xD1, bytes((_ERR_NO_DATA,)))
+            return build_frame(frame.address, 0xC0 | read, bytes((_ERR_NO_DATA,)))
         if fault == "not_bcd":
             value = b"\xee" * len(value)
         address = frame.address
         if fault == "wrong_address":
             address = bytes(reversed(frame.address))
-        reply = bytearray(build_frame(address, 0x91, frame.data[:4] + value))
+        reply = bytearray(build_frame(address, 0x80 | read, frame.data[:di_size] + value))
         if fault == "bad_checksum":
             reply[-2] = (reply[-2] + 1) & 0xFF
         elif fault == "wrong_length":

@@ -15,7 +15,10 @@ Address space (namespace ``urn:wattdesk:sim:pump-station``, string node ids)::
             Power         Double  kW      = 30 * (speed/100)^3
 
 Node ids are ``ns=<index>;s=PumpStation.<path>`` (e.g. ``PumpStation.Pump1.Power``);
-the namespace index is 2 on a fresh server. Security: None and Basic256Sha256
+the namespace index is 2 on a fresh server. Analog variables carry the standard
+``EngineeringUnits`` property (EUInformation, UNECE unit codes) that browsing reads.
+A :meth:`PumpStationServer.stop` then :meth:`~PumpStationServer.start` is a restart
+that keeps the station's values (the energy counter does not go back). Security: None and Basic256Sha256
 Sign / SignAndEncrypt with a self-signed certificate made in ``cert_dir``;
 optional user/password identities.
 """
@@ -43,6 +46,19 @@ _PUMP_VARS: dict[str, Any] = {
 }
 _WRITABLE = {"Running", "SpeedSetpoint"}
 _INITIAL: dict[str, Any] = {"InletLevel": 3.2, "EnergyTotal": 1250.0, "StationState": "auto"}
+#: variable -> (display name, UNECE common code) of its EngineeringUnits (OPC 10000-8, 5.6.3)
+_UNITS: dict[str, tuple[str, str]] = {
+    "InletLevel": ("m", "MTR"), "EnergyTotal": ("kWh", "KWH"), "SpeedSetpoint": ("%", "P1"),
+    "Speed": ("%", "P1"), "Flow": ("m³/h", "MQH"), "Pressure": ("bar", "BAR"), "Power": ("kW", "KWT"),
+}
+_UNECE_URI = "http://www.opcfoundation.org/UA/units/un/cefact"
+
+
+def _eu_information(display: str, common_code: str) -> ua.EUInformation:
+    """EUInformation of a UNECE unit: UnitId packs the common code's ASCII bytes (OPC 10000-8, 5.6.3)."""
+    unit_id = int.from_bytes(common_code.encode("ascii").rjust(4, b"\0"), "big")
+    return ua.EUInformation(NamespaceUri=_UNECE_URI, UnitId=unit_id, DisplayName=ua.LocalizedText(display),
+                            Description=ua.LocalizedText(display))
 
 
 class _PasswordUsers(UserManager):
@@ -86,6 +102,7 @@ class PumpStationServer:
         self.namespace_index = 0
         self._server: Server | None = None
         self._nodes: dict[str, Any] = {}
+        self._kept: dict[str, Any] = {}   # values at the last stop, served again on start
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -112,29 +129,39 @@ class PumpStationServer:
         station = await server.nodes.objects.add_object(
             ua.NodeId("PumpStation", idx), ua.QualifiedName("PumpStation", idx))
         for name, value in _INITIAL.items():
-            self._nodes[name] = await station.add_variable(
-                ua.NodeId(f"PumpStation.{name}", idx), ua.QualifiedName(name, idx), value)
+            self._nodes[name] = await self._variable(station, f"PumpStation.{name}", name, value)
         for pump in ("Pump1", "Pump2"):
             obj = await station.add_object(ua.NodeId(f"PumpStation.{pump}", idx), ua.QualifiedName(pump, idx))
             for name, value in _PUMP_VARS.items():
-                node = await obj.add_variable(
-                    ua.NodeId(f"PumpStation.{pump}.{name}", idx), ua.QualifiedName(name, idx), value)
-                if name in _WRITABLE:
-                    await node.set_writable()
-                self._nodes[f"{pump}.{name}"] = node
-        await self.reset()
+                self._nodes[f"{pump}.{name}"] = await self._variable(obj, f"PumpStation.{pump}.{name}", name, value)
+        if self._kept:
+            for path, value in self._kept.items():
+                await self.set(path, value)
+        else:
+            await self.reset()
         await server.start()
         self._server = server
         if self.step_s is not None:
             self._task = asyncio.create_task(self._run(self.step_s))
 
+    async def _variable(self, parent: Any, node_id: str, name: str, value: Any) -> Any:
+        idx = self.namespace_index
+        node = await parent.add_variable(ua.NodeId(node_id, idx), ua.QualifiedName(name, idx), value)
+        if name in _WRITABLE:
+            await node.set_writable()
+        if name in _UNITS:
+            await node.add_property(ua.NodeId(f"{node_id}.EngineeringUnits", idx),
+                                    ua.QualifiedName("EngineeringUnits", 0), _eu_information(*_UNITS[name]))
+        return node
+
     async def stop(self) -> None:
-        """Stop serving; clients see their connection drop."""
+        """Stop serving; clients see their connection drop. The values are kept for the next start."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._server is not None:
+            self._kept = {path: await node.read_value() for path, node in self._nodes.items()}
             await self._server.stop()
             self._server = None
             self._nodes.clear()

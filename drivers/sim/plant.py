@@ -21,8 +21,13 @@ over_voltage       breaker / transformer meter  voltage_v (280)
 under_voltage      breaker / transformer meter  voltage_v (150)
 trip               IoT breaker                  cause (2, short circuit); momentary
 flood              environment sensor           (none): water immersion contact
-offline            any device                   (none): server closes; clear restarts it
+offline            any device                   (none): the device stops answering; clear
+                                                brings it back (see below)
 =================  ===========================  =========================================
+
+``offline`` on a Modbus device closes its server (connections refused); on a device of
+another protocol its simulator stops answering as :class:`~drivers.sim.protocol_peers.ProtocolPeers`
+describes (BACnet/OPC UA server closed, DL/T 645 meter silent on its gateway, MQTT sensor gone).
 
 Ports: with ``base_port`` the devices move from the site file's ports to
 ``base_port + (port - lowest port in the site)`` (an OPC UA endpoint and a BACnet
@@ -237,14 +242,17 @@ class DemoPlant:
         """
         async def run() -> None:
             if kind == "offline":
-                await self._server(device_id).stop()
+                if self.peers.serves(device_id):
+                    await self.peers.offline(device_id)
+                else:
+                    await self._server(device_id).stop()
                 return
             self.model.trigger(kind, device_id, params)
             self._refresh()
         self._call(run)
 
     def clear(self, kind: str, device_id: str) -> None:
-        """End an incident; ``offline``: the server listens again.
+        """End an incident; ``offline``: the device answers again.
 
         Raises
         ------
@@ -255,7 +263,10 @@ class DemoPlant:
             if kind not in INCIDENTS:
                 raise ValueError(f"unknown incident {kind!r}; expected one of {', '.join(INCIDENTS)}")
             if kind == "offline":
-                await self._server(device_id).start()
+                if self.peers.serves(device_id):
+                    await self.peers.back(device_id)
+                else:
+                    await self._server(device_id).start()
                 return
             self._server(device_id)
             self.model.clear(kind, device_id)

@@ -19,6 +19,13 @@ template                      protocol     simulator
 
 When mosquitto is not installed the MQTT devices run without a broker: :attr:`notes` says
 so (and it is logged), and their points stay BAD in the collector.
+
+A device taken :meth:`~ProtocolPeers.offline` stops answering until it is brought
+:meth:`~ProtocolPeers.back`: the AHU controller closes its BACnet/IP port and the pump
+station its OPC UA server (both restart with their values kept); a meter falls silent
+on its gateway (the other meters on it still answer); the environment sensor leaves
+the broker and stops publishing (the broker stays up; the driver sees the device's
+messages go stale after the device's ``stale_after_s``).
 """
 
 from __future__ import annotations
@@ -86,6 +93,9 @@ class ProtocolPeers:
         self._brokers: dict[tuple[str, int], list[Device]] = {}
         self._running_brokers: list[MosquittoBroker] = []
         self.sensors: dict[str, EnvSensor] = {}
+        self.down: set[str] = set()     # devices taken offline
+        self._meter_of: dict[str, tuple[tuple[str, int], str]] = {}   # device -> (gateway, meter number)
+        self._mqtt_devices: set[str] = set()
         meters: dict[tuple[str, int], list[ResidentialMeter]] = {}
         for device in devices:
             expected = SIMULATED_TEMPLATES.get(device.template or "")
@@ -103,10 +113,13 @@ class ProtocolPeers:
                 self.pump_stations[device.id] = PumpStationServer(ua_port, ua_host)
             elif device.protocol is Protocol.DLT645:
                 on_gateway = meters.setdefault((host, device.port), [])
-                on_gateway.append(ResidentialMeter(number=(device.meter or "").zfill(12),
+                number = (device.meter or "").zfill(12)
+                on_gateway.append(ResidentialMeter(number=number, version=device.version,
                                                    peak_kw=_METER_PEAKS_KW[len(on_gateway) % len(_METER_PEAKS_KW)]))
+                self._meter_of[device.id] = ((host, device.port), number)
             else:
                 self._brokers.setdefault((host, device.port), []).append(device)
+                self._mqtt_devices.add(device.id)
         self.gateways = {(host, port): MeterGateway(group, port, host) for (host, port), group in meters.items()}
 
     async def start(self) -> None:
@@ -139,6 +152,58 @@ class ProtocolPeers:
                 sensor.start()
                 self.sensors[device.id] = sensor
 
+    def serves(self, device_id: str) -> bool:
+        """True if ``device_id`` is one of the devices served here."""
+        return (device_id in self.ahus or device_id in self.pump_stations or device_id in self._meter_of
+                or device_id in self._mqtt_devices)
+
+    async def offline(self, device_id: str) -> None:
+        """The device stops answering (see the module docstring); idempotent.
+
+        Raises
+        ------
+        ValueError
+            Not a device served here, or an MQTT device running without a broker.
+        """
+        await self._switch(device_id, up=False)
+
+    async def back(self, device_id: str) -> None:
+        """The device answers again after :meth:`offline`; idempotent.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`offline`.
+        OSError
+            The port cannot be bound again.
+        """
+        await self._switch(device_id, up=True)
+
+    async def _switch(self, device_id: str, up: bool) -> None:
+        if not self.serves(device_id):
+            raise ValueError(f"unknown device {device_id!r}")
+        if device_id in self._mqtt_devices and device_id not in self.sensors:
+            raise ValueError(f"MQTT device {device_id!r} runs without a broker: it is offline already")
+        if up == (device_id not in self.down):
+            return
+        if device_id in self.ahus:
+            await (self.ahus[device_id].start() if up else self.ahus[device_id].stop())
+        elif device_id in self.pump_stations:
+            await (self.pump_stations[device_id].start() if up else self.pump_stations[device_id].stop())
+        elif device_id in self._meter_of:
+            gateway, number = self._meter_of[device_id]
+            if up:
+                self.gateways[gateway].faults.pop(number, None)
+            else:
+                self.gateways[gateway].faults[number] = "silent"
+        else:
+            sensor = self.sensors[device_id]
+            await asyncio.to_thread(sensor.start if up else sensor.stop)
+        if up:
+            self.down.discard(device_id)
+        else:
+            self.down.add(device_id)
+
     async def stop(self) -> None:
         """Stop every simulator; idempotent."""
         for sensor in self.sensors.values():
@@ -153,3 +218,4 @@ class ProtocolPeers:
             await station.stop()
         for ahu in self.ahus.values():
             await ahu.stop()
+        self.down.clear()
