@@ -222,8 +222,11 @@ class AuditLog:
             raise _missing_tables(err) from None
 
     def last_logins(self) -> dict[str, float]:
-        """When each user last logged in, or took over a locked session: ``{name: UTC epoch seconds}``
-        from the newest ``login``/``unlock`` record with result ``ok`` (users who never did are absent).
+        """When each user last logged in or unlocked a session (theirs, or taking over another's):
+        ``{name: UTC epoch seconds}`` from the newest ``login``/``unlock`` record with result ``ok``
+        (users who never did are absent; failed attempts and emergency access do not count).
+
+        Reads the whole chain (no index on ``action``): for the users view, not a hot path.
 
         Raises
         ------

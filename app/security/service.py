@@ -49,7 +49,8 @@ class Account(NamedTuple):
     ----------
     user : UserInfo
     last_login : float | None
-        UTC epoch seconds of the last login (or take-over of a locked session), ``None`` if never.
+        UTC epoch seconds of the user's last successful login or unlock (their own locked
+        session, or taking over another's), ``None`` if never.
     """
 
     user: UserInfo
