@@ -275,3 +275,95 @@ def test_every_trend_string_has_a_chinese_translation():
     missing = sorted(s for s in marked if not table.get(("TrendView", s)))
     assert not missing, f"untranslated: {missing}"
     assert table[("TrendPlot", " (not good quality)")]
+
+
+def test_decimate_keeps_spikes_gaps_and_the_worst_quality():
+    from widgets.trend_plot import decimate
+
+    x = np.arange(10_000, dtype=np.float64)
+    y = np.sin(x / 500.0)
+    y[4321] = 50.0                                    # a one-sample spike
+    y[6000:6400] = np.nan                             # a gap longer than a bucket
+    q = np.zeros(len(x), np.int8)
+    q[8001] = 2                                       # one bad sample
+    dx, dy, dq = decimate(x, y, q, 0.0, 9999.0, 16.0)
+
+    assert len(dx) < len(x) / 4                       # reduced: two vertices per 16 s bucket
+    assert np.nanmax(dy) == 50.0                      # the spike survives
+    gap = (dx >= 6016) & (dx < 6384)
+    assert gap.any() and np.all(np.isnan(dy[gap]))   # the gap stays a gap
+    assert np.all(dq[dx == 8000] == 2) and np.count_nonzero(dq) == 2  # only the bucket holding it
+    np.testing.assert_array_equal(np.unique(dx[~np.isnan(dy)] % 16), [0])
+
+    # few samples: drawn as they are, one either side of the range kept to reach the edges
+    sx, sy, sq = decimate(x[:50], y[:50], q[:50], 10.5, 20.5, 1.0)
+    np.testing.assert_array_equal(sx, x[10:22])
+
+
+def test_pan_redraws_only_what_is_around_the_view(qtbot):
+    plot = TrendPlot(TZ)
+    qtbot.addWidget(plot)
+    plot.resize(1000, 500)
+    plot.show()
+    qtbot.waitExposed(plot)
+    n = 1_000_000
+    t = T0 + np.arange(n, dtype=np.float64)
+    plot.add_pen("a.P", "a P", "kW")
+    plot.set_history("a.P", Series.raw(t, np.sin(t / 900.0), np.zeros(n, np.int8)))
+    plot.set_x_range(T0, T0 + 400_000)
+    drawn = plot._pens["a.P"].history_part.curves[0]
+    x_drawn = drawn.xData
+    assert len(x_drawn) < 2 * 1.5 * plot.plot_width() * 2  # min/max per ~pixel, view and ± half a screen
+    plot.set_x_range(T0 + 2_000, T0 + 402_000)        # a small pan reuses what is drawn
+    assert drawn.xData is x_drawn
+    plot.set_x_range(T0 + 500_000, T0 + 900_000)      # a pan off the cover redraws
+    assert drawn.xData is not x_drawn and drawn.xData[0] > T0 + 50_000
+
+
+def test_legend_names_each_pen_with_unit_axis_value_and_quality(qtbot, view, services):
+    from app.ui.i18n import LanguageSwitcher
+
+    cache = services.bridge._cache
+    view.show_last(3600.0)
+    view.add_point("T1_M.P")
+    view.add_point("QF2_01.Ia")
+    view.add_point("QF2_01.Ib")                       # same unit: same right-hand axis
+    legend = view.plot.legend
+    assert legend.isVisible()
+    row = legend.row_text("T1_M.P")
+    point = SITE.device("T1_M").point("P")
+    assert row[0].endswith(" P") and row[1] == point.description
+    assert row[2] == "kW (left)" and row[3] == "—" and row[5] == "no data" and legend.row_greyed("T1_M.P")
+    assert legend.row_text("QF2_01.Ib")[2] == "A (right)"
+
+    now = time.time()
+    cache.update([PointValue("T1_M.P", 123.4, Quality.GOOD, now),
+                  PointValue("QF2_01.Ia", 41.0, Quality.BAD, now, "timeout")])
+    qtbot.waitUntil(lambda: legend.row_text("QF2_01.Ia")[5] != "no data", timeout=2000)
+    good, bad = legend.row_text("T1_M.P"), legend.row_text("QF2_01.Ia")
+    assert good[3] == "123.4 kW" and good[5] == "good" and not legend.row_greyed("T1_M.P")
+    assert bad[3] == "? 41 A" and bad[5] == "? bad" and legend.row_greyed("QF2_01.Ia")
+
+    switcher = LanguageSwitcher()
+    switcher.install("zh_CN")
+    try:
+        qtbot.waitUntil(lambda: legend.row_text("QF2_01.Ia")[5] == "? 无效", timeout=2000)
+        assert legend.row_text("T1_M.P")[2] == "kW (左轴)" and legend.headerItem().text(3) == "最新值"
+    finally:
+        switcher.install("en")
+    view.add_point("QF1_01.Ua")                        # a third unit: the second right-hand axis
+    assert legend.row_text("QF1_01.Ua")[2] == "V (right 2)"
+    view.remove_point("QF2_01.Ia")
+    view.remove_point("QF2_01.Ib")                     # the A axis goes; the V axis moves in
+    assert legend.row_text("QF1_01.Ua")[2] == "V (right)"
+    assert legend.topLevelItemCount() == 2
+
+
+def test_chart_follows_the_theme(qtbot, view):
+    from app.ui.app import Appearance
+
+    appearance = Appearance(view._services.settings)
+    appearance.set_theme("light")
+    qtbot.waitUntil(lambda: view.plot._plot.backgroundBrush().color().lightness() > 150, timeout=2000)
+    appearance.set_theme("dark")
+    qtbot.waitUntil(lambda: view.plot._plot.backgroundBrush().color().lightness() < 100, timeout=2000)

@@ -27,6 +27,8 @@ from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from widgets.trend_legend import TrendLegend
+
 #: Quality codes (as :class:`app.points.Quality`) and their CSV names.
 GOOD, UNCERTAIN, BAD = 0, 1, 2
 QUALITY_NAMES = {GOOD: "good", UNCERTAIN: "uncertain", BAD: "bad"}
@@ -158,40 +160,132 @@ class PenReading:
         return f"{self.label} {mark}{value} {self.unit}".rstrip()
 
 
-class _Pen:
-    """One pen's data and its four curves (history good/stale, live good/stale)."""
+class _Part:
+    """One stretch of a pen (its history, or its live tail) and the curves that draw it.
 
-    def __init__(self, key: str, label: str, unit: str, colour: QColor) -> None:
+    Only what is around the view is drawn, reduced to min/max per bucket of about one
+    pixel (:func:`decimate`), so the cost of a frame does not grow with the samples held.
+    The buckets are the power of two seconds nearest one pixel, anchored at the epoch,
+    and the reduction covers the view plus one view's width either side: panning within
+    that cover, or zooming without changing the bucket, reuses what is drawn.
+    """
+
+    def __init__(self, good: QPen, stale: QPen) -> None:
+        self.curves = (_curve(good), _curve(stale), _markers())
+        self.line: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.empty(0), np.empty(0), np.empty(0, np.int8))
+        self._drawn: tuple[float, float, float] | None = None    # (bucket s, cover start, cover end)
+
+    def set_line(self, line: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Replace the polyline (x non-decreasing, y, quality); drawn at the next :meth:`render`."""
+        self.line = line
+        self._drawn = None
+
+    def render(self, t0: float, t1: float, width: int) -> None:
+        """Draw the part for the view ``[t0, t1]`` that is ``width`` pixels wide."""
+        span = t1 - t0
+        if not span > 0 or not math.isfinite(span):
+            return
+        bucket = 2.0 ** round(math.log2(span / max(1, width)))
+        if self._drawn is not None:
+            drawn_bucket, lo, hi = self._drawn
+            if drawn_bucket == bucket and lo <= t0 and t1 <= hi:
+                return
+        lo, hi = t0 - span, t1 + span
+        _draw(*self.curves, decimate(*self.line, lo, hi, bucket))
+        self._drawn = (bucket, lo, hi)
+
+
+def _curve(pen: QPen) -> pg.PlotDataItem:
+    # decimated per pixel already (no pyqtgraph downsampling); NaN only as run breaks,
+    # which connect="finite" honours without a separate finite check
+    return pg.PlotDataItem(pen=pen, connect="finite", antialias=False, clipToView=True, skipFiniteCheck=True)
+
+
+def _markers() -> pg.PlotDataItem:
+    return pg.PlotDataItem(pen=None, symbol="x", symbolSize=7, symbolPen=_STALE_COLOUR, symbolBrush=None)
+
+
+class _Pen:
+    """One pen: its data (history and live samples) and the two parts that draw them."""
+
+    def __init__(self, key: str, label: str, unit: str, colour: QColor, description: str = "") -> None:
         self.key, self.label, self.unit, self.colour = key, label, unit, colour
+        self.description = description
         self.history = Series.empty()
         self.live = Series.empty()
         good = pg.mkPen(colour, width=1)
         stale = pg.mkPen(_STALE_COLOUR, width=1, style=Qt.PenStyle.DashLine)
-        self.curves = [self._curve(good), self._curve(stale), self._markers(),
-                       self._curve(good), self._curve(stale), self._markers()]
+        self.history_part = _Part(good, stale)
+        self.live_part = _Part(good, stale)
 
-    @staticmethod
-    def _curve(pen: QPen) -> pg.PlotDataItem:
-        return pg.PlotDataItem(pen=pen, connect="finite", autoDownsample=True, downsampleMethod="peak",
-                               clipToView=True, skipFiniteCheck=True)
-
-    @staticmethod
-    def _markers() -> pg.PlotDataItem:
-        return pg.PlotDataItem(pen=None, symbol="x", symbolSize=7, symbolPen=_STALE_COLOUR, symbolBrush=None)
+    @property
+    def curves(self) -> tuple[pg.PlotDataItem, ...]:
+        return self.history_part.curves + self.live_part.curves
 
     def live_tail(self) -> Series:
         """Live samples after the history's end."""
         return self.live.after(self.history.t[-1]) if len(self.history) else self.live
 
-    def redraw_history(self) -> None:
-        _draw(*self.curves[:3], self.history.polyline())
+    def latest(self) -> tuple[float, float, int] | None:
+        """(time, value, quality) of the newest sample or bucket (its maximum), or ``None``."""
+        for series in (self.live_tail(), self.history):
+            if len(series):
+                value = series.lo[-1] if series.hi is None else series.hi[-1]
+                return float(series.t[-1]), float(value), int(series.quality[-1])
+        return None
 
-    def redraw_live(self) -> None:
+    def set_history_line(self) -> None:
+        self.history_part.set_line(self.history.polyline())
+
+    def set_live_line(self) -> None:
         x, y, q = self.live_tail().polyline()
         if len(self.history) and len(x):  # join the tail to the history's last point
             hx, hy, hq = self.history.polyline()
             x, y, q = np.r_[hx[-1:], x], np.r_[hy[-1:], y], np.r_[hq[-1:], q]
-        _draw(*self.curves[3:], (x, y, q))
+        self.live_part.set_line((x, y, q))
+
+    def render(self, t0: float, t1: float, width: int) -> None:
+        self.history_part.render(t0, t1, width)
+        self.live_part.render(t0, t1, width)
+
+
+def decimate(x: np.ndarray, y: np.ndarray, q: np.ndarray, t0: float, t1: float,
+             bucket: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The polyline over ``[t0, t1]`` reduced to its min and max per time bucket.
+
+    Parameters
+    ----------
+    x : ndarray, float64, shape (n,)
+        Times, epoch s, non-decreasing.
+    y : ndarray, float64, shape (n,)
+        Values; NaN where there is none (a gap).
+    q : ndarray, int8, shape (n,)
+        Quality codes.
+    t0, t1 : float
+        Range wanted, epoch s; one sample either side is kept so the line reaches the edges.
+    bucket : float
+        Seconds per bucket (> 0); buckets start at multiples of it.
+
+    Returns
+    -------
+    x, y, q : ndarray
+        The samples in range unchanged when they are no more than four per bucket; else,
+        per non-empty bucket, two vertices at its first sample's time: its minimum and its
+        maximum (so a one-sample spike survives), NaN if the bucket holds only gaps, and its
+        worst quality (a bucket with one bad sample is drawn as not good).
+    """
+    i = max(0, int(np.searchsorted(x, t0, side="left")) - 1)
+    j = min(len(x), int(np.searchsorted(x, t1, side="right")) + 1)
+    x, y, q = x[i:j], y[i:j], q[i:j]
+    if len(x) <= 4 * (t1 - t0) / bucket:
+        return x, y, q
+    bins = np.floor(x / bucket)
+    starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+    out_y = np.empty(2 * len(starts))
+    with np.errstate(invalid="ignore"):
+        out_y[0::2] = np.fmin.reduceat(y, starts)
+        out_y[1::2] = np.fmax.reduceat(y, starts)
+    return np.repeat(x[starts], 2), out_y, np.repeat(np.maximum.reduceat(q, starts), 2)
 
 
 def _draw(good_curve: pg.PlotDataItem, stale_curve: pg.PlotDataItem, markers: pg.PlotDataItem,
@@ -275,7 +369,7 @@ class TrendPlot(QWidget):
         self._units: list[str | None] = [None]          # slot 0 = main view box and left axis
         self._extra: list[tuple[pg.AxisItem, pg.ViewBox]] = []
         self._follow_span: float | None = None
-        self._fg = QColor("#d0d0d0" if dark else "#303030")
+        self._fg = QColor()
 
         font = QFont(_CJK_FAMILY)
         font.setPointSize(9)
@@ -283,11 +377,11 @@ class TrendPlot(QWidget):
         self._readout.setFont(font)
         self._readout.setTextFormat(Qt.TextFormat.RichText)
         self._readout.setMinimumHeight(self._readout.fontMetrics().height() + 6)
-        background = "#262626" if dark else "#d4d4d4"
-        self._readout.setStyleSheet(f"background: {background}; padding: 2px 6px;")
+        self.legend = TrendLegend(tz, _STALE_COLOUR, self)
+        self.legend.setFont(font)
 
         self._axis = _TimeAxis(tz)
-        self._plot = pg.PlotWidget(axisItems={"bottom": self._axis}, background=background)
+        self._plot = pg.PlotWidget(axisItems={"bottom": self._axis})
         self._item = self._plot.getPlotItem()
         self._item.hideButtons()
         self._item.setMenuEnabled(False)
@@ -295,12 +389,8 @@ class TrendPlot(QWidget):
         self._item.vb.enableAutoRange(axis="y")
         self._item.vb.setMouseEnabled(x=True, y=False)
         for name in ("left", "bottom"):
-            axis = self._item.getAxis(name)
-            axis.setTickFont(font)
-            axis.setTextPen(self._fg)
-            axis.setPen(self._fg)
-        self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(self._fg, width=1,
-                                                                              style=Qt.PenStyle.DotLine))
+            self._item.getAxis(name).setTickFont(font)
+        self._cursor = pg.InfiniteLine(angle=90, movable=False)
         self._cursor.setVisible(False)
         self._item.addItem(self._cursor, ignoreBounds=True)
         self._mouse_proxy = pg.SignalProxy(self._plot.scene().sigMouseMoved, rateLimit=30,
@@ -311,6 +401,8 @@ class TrendPlot(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self._readout)
         layout.addWidget(self._plot, 1)
+        layout.addWidget(self.legend)
+        self.set_dark(dark)
 
         self._settle = QTimer(self, singleShot=True, interval=100)
         self._settle.timeout.connect(self._on_settle_timeout)
@@ -322,9 +414,25 @@ class TrendPlot(QWidget):
         now = time.time()
         self.set_x_range(now - 3600.0, now)
 
+    def set_dark(self, dark: bool) -> None:
+        """Dark grey background (control room), else light grey: chart, axes, readout."""
+        self._fg = QColor("#d0d0d0" if dark else "#303030")
+        background = "#262626" if dark else "#d4d4d4"
+        self._readout.setStyleSheet(f"background: {background}; padding: 2px 6px;")
+        self._plot.setBackground(background)
+        for axis in [self._item.getAxis("left"), self._item.getAxis("bottom")] + [a for a, _ in self._extra]:
+            axis.setTextPen(self._fg)
+            axis.setPen(self._fg)
+        self._cursor.setPen(pg.mkPen(self._fg, width=1, style=Qt.PenStyle.DotLine))
+        self._update_axis_labels()
+
     # -- pens ------------------------------------------------------------------------------
-    def add_pen(self, key: str, label: str, unit: str, colour: QColor | str | None = None) -> None:
+    def add_pen(self, key: str, label: str, unit: str, colour: QColor | str | None = None,
+                description: str = "") -> None:
         """Add a pen drawn against the axis of ``unit`` (created if it is the first pen in it).
+
+        ``label`` is the short name in the readout and the legend, ``description`` the
+        longer text the legend also shows.
 
         Raises
         ------
@@ -336,11 +444,12 @@ class TrendPlot(QWidget):
         used = {p.colour.name() for p in self._pens.values()}
         if colour is None:
             colour = next((c for c in PEN_COLOURS if c not in used), PEN_COLOURS[len(self._pens) % len(PEN_COLOURS)])
-        pen = _Pen(key, label, unit, QColor(colour))
+        pen = _Pen(key, label, unit, QColor(colour), description)
         box = self._box_for(unit)
         for curve in pen.curves:
             box.addItem(curve)
         self._pens[key] = pen
+        self.legend.add_pen(key, label, description, unit, self._units.index(unit), pen.colour)
         self._update_axis_labels()
 
     def remove_pen(self, key: str) -> None:
@@ -354,6 +463,9 @@ class TrendPlot(QWidget):
                 box.removeItem(curve)
         if all(p.unit != pen.unit for p in self._pens.values()):
             self._drop_unit(pen.unit)
+        self.legend.remove_pen(key)
+        for other in self._pens.values():   # the right-hand axes may have been re-packed
+            self.legend.set_slot(other.key, self._units.index(other.unit))
         self._update_axis_labels()
 
     def pens(self) -> list[str]:
@@ -374,8 +486,10 @@ class TrendPlot(QWidget):
         """
         pen = self._pens[key]
         pen.history = series
-        pen.redraw_history()
-        pen.redraw_live()
+        pen.set_history_line()
+        pen.set_live_line()
+        self._render(pen)
+        self.legend.set_latest(key, pen.latest())
 
     def append_live(self, key: str, t: float, value: float | None, quality: int) -> None:
         """Append one live sample to a pen (ignored if not newer than its last live sample).
@@ -392,7 +506,9 @@ class TrendPlot(QWidget):
         keep = slice(max(0, len(live) + 1 - MAX_LIVE_SAMPLES), None)
         pen.live = Series(np.append(live.t, t)[keep], np.append(live.lo, math.nan if value is None else value)[keep],
                           None, np.append(live.quality, np.int8(quality))[keep])
-        pen.redraw_live()
+        pen.set_live_line()
+        pen.live_part.render(*self.x_range(), self.plot_width())
+        self.legend.set_latest(key, pen.latest())
 
     def history(self, key: str) -> Series:
         """A pen's history as last set."""
@@ -546,10 +662,18 @@ class TrendPlot(QWidget):
         for _, box in self._extra:
             box.setGeometry(rect)
             box.linkedViewChanged(self._item.vb, box.XAxis)
-        self._settle.start()  # the resolution (seconds per pixel) changed
+        for pen in self._pens.values():   # the resolution (seconds per pixel) changed
+            self._render(pen)
+        self._settle.start()
 
     def _on_vb_x_range_changed(self) -> None:
+        for pen in self._pens.values():
+            self._render(pen)
         self._settle.start()
+
+    def _render(self, pen: _Pen) -> None:
+        t0, t1 = self.x_range()
+        pen.render(t0, t1, self.plot_width())
 
     def _on_vb_range_changed_manually(self) -> None:
         if self._follow_span is not None:

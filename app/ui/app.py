@@ -105,8 +105,8 @@ class Appearance(QObject):
             Unknown theme or unreadable stylesheet.
         """
         qss = stylesheet(theme)
+        self.settings.theme = theme   # first: views read it when the style change reaches them
         QApplication.instance().setStyleSheet(qss)
-        self.settings.theme = theme
         self.theme_changed.emit(theme)
 
 

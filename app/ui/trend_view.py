@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimeZone, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (QButtonGroup, QDateTimeEdit, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QSplitter, QToolButton, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
@@ -199,7 +199,8 @@ class TrendView(QWidget):
         self._reader.loaded.connect(self._on_reader_loaded)
         self._reader.failed.connect(self._on_reader_failed)
 
-        self.plot = TrendPlot(self._site.tzinfo, dark=services.settings.theme == "dark", parent=self)
+        self._dark = services.settings.theme == "dark"
+        self.plot = TrendPlot(self._site.tzinfo, dark=self._dark, parent=self)
         self.plot.range_changed.connect(self._on_plot_range_changed)
         self.plot.follow_stopped.connect(self._on_plot_follow_stopped)
 
@@ -292,7 +293,8 @@ class TrendView(QWidget):
         if len(self.plot.pens()) >= MAX_PENS:
             raise ValueError(self.tr("A trend shows at most %1 pens; remove one first.").replace("%1", str(MAX_PENS)))
         device, point = self._points[tag]
-        self.plot.add_pen(tag, f"{device.name or device.id} {point.name}", point.unit)
+        self.plot.add_pen(tag, f"{device.name or device.id} {point.name}", point.unit,
+                          description=point.description or tag)
         latest = self._services.bridge.value(tag)
         if latest is not None:
             self._append(latest)
@@ -371,9 +373,21 @@ class TrendView(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
+        elif event.type() == QEvent.Type.StyleChange:   # the theme's stylesheet was applied
+            self._apply_theme()
         super().changeEvent(event)
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        self._apply_theme()   # a hidden view may have missed the style change of a theme switch
+        super().showEvent(event)
+
     # -- internals -----------------------------------------------------------------------------
+    def _apply_theme(self) -> None:
+        dark = self._services.settings.theme == "dark"
+        if dark != self._dark:
+            self._dark = dark
+            self.plot.set_dark(dark)
+
     def _retranslate(self) -> None:
         labels = (self.tr("1 h"), self.tr("8 h"), self.tr("24 h"), self.tr("7 d"), self.tr("30 d"))
         for i, text in enumerate(labels):

@@ -118,5 +118,61 @@
       <source> (not good quality)</source>
       <translation>（质量不良）</translation>
     </message>
+    <message>
+      <source>left</source>
+      <translation>左轴</translation>
+    </message>
+    <message>
+      <source>right</source>
+      <translation>右轴</translation>
+    </message>
+    <message>
+      <source>right %1</source>
+      <translation>右轴%1</translation>
+    </message>
+    <message>
+      <source>no data</source>
+      <translation>无数据</translation>
+    </message>
+    <message>
+      <source>good</source>
+      <translation>正常</translation>
+    </message>
+    <message>
+      <source>? uncertain</source>
+      <translation>? 可疑</translation>
+    </message>
+    <message>
+      <source>? bad</source>
+      <translation>? 无效</translation>
+    </message>
+    <message>
+      <source>The latest value of this pen is not good: do not rely on it</source>
+      <translation>该曲线的最新值质量不良，不可作为依据</translation>
+    </message>
+    <message>
+      <source>Pen</source>
+      <translation>曲线</translation>
+    </message>
+    <message>
+      <source>Description</source>
+      <translation>描述</translation>
+    </message>
+    <message>
+      <source>Unit (axis)</source>
+      <translation>单位（坐标轴）</translation>
+    </message>
+    <message>
+      <source>Latest value</source>
+      <translation>最新值</translation>
+    </message>
+    <message>
+      <source>Time</source>
+      <translation>时间</translation>
+    </message>
+    <message>
+      <source>Quality</source>
+      <translation>质量</translation>
+    </message>
   </context>
 </TS>
