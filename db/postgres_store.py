@@ -81,6 +81,12 @@ class PostgresStore(SampleStore):
     def read_range(self, tag: str, t0_ms: int, t1_ms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Samples of ``tag`` with t0 <= ts < t1 through ADBC: Arrow columns, no Python rows.
 
+        Two columns travel: ``ts * 4 + quality`` (quality is 0..2, the low two bits) and
+        the value, a sixth fewer bytes than three columns. The rows are sorted here
+        (numpy's stable sort, linear on rows that arrive in order), not by the server:
+        right after a bulk insert the planner's statistics are stale, and an
+        ``ORDER BY`` then becomes a bitmap scan plus an on-disk sort.
+
         Returns
         -------
         tuple of ndarray
@@ -91,17 +97,19 @@ class PostgresStore(SampleStore):
         cur = self._arrow.cursor()
         try:
             cur.execute(
-                "SELECT ts, COALESCE(value, 'NaN'::float8) AS value, quality FROM samples "
-                "WHERE point_id = (SELECT id FROM points WHERE tag = $1) AND ts >= $2 AND ts < $3 ORDER BY ts",
+                "SELECT ts * 4 + quality, COALESCE(value, 'NaN'::float8) FROM samples "
+                "WHERE point_id = (SELECT id FROM points WHERE tag = $1) AND ts >= $2 AND ts < $3",
                 (tag, t0_ms, t1_ms))
             table = cur.fetch_arrow_table()
         finally:
             cur.close()
         self._arrow.rollback()
-        ts = table.column(0).cast(pa.int64()).to_numpy() / 1000.0
+        tq = table.column(0).cast(pa.int64()).to_numpy()
         value = table.column(1).cast(pa.float64()).to_numpy()
-        quality = table.column(2).cast(pa.int8()).to_numpy()
-        return ts, value, quality
+        if len(tq) > 1 and not (tq[1:] >= tq[:-1]).all():
+            order = np.argsort(tq, kind="stable")
+            tq, value = tq[order], value[order]
+        return (tq >> 2) / 1000.0, value, (tq & 3).astype(np.int8)
 
     def close(self) -> None:
         for conn in (self._arrow, self.conn):

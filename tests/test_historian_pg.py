@@ -77,6 +77,24 @@ def test_pg_round_trip_rollups_and_replay(pg_url):
     assert h.prune(now_s=T0 + 500.5) == 0  # no retention configured: nothing deleted
 
 
+def test_pg_range_read_is_in_time_order_whatever_the_storage_order(pg_url):
+    # written newest batch first, so the heap holds the rows out of time order; the read
+    # sorts them itself (no ORDER BY on the server) and keeps each value with its time
+    store = PostgresStore(pg_url)
+    try:
+        pid = store.ensure_points([PointMeta("R.p", "R", "p")])["R.p"]
+        for start in (600, 400, 200, 0):
+            store.write([(pid, round((T0 + i) * 1000), None if i % 7 == 0 else i * 0.5, i % 3)
+                         for i in range(start + 199, start - 1, -1)])
+        ts, value, quality = store.read_range("R.p", round(T0 * 1000), round((T0 + 800) * 1000))
+    finally:
+        store.close()
+    i = np.arange(800)
+    np.testing.assert_array_equal(ts, T0 + i)
+    np.testing.assert_array_equal(quality, i % 3)
+    np.testing.assert_array_equal(value, np.where(i % 7 == 0, np.nan, i * 0.5))
+
+
 def test_pg_outage_mid_run_loses_nothing_and_duplicates_nothing(tmp_path):
     """The REQUIRED test: the server is stopped while samples keep coming, then restarted."""
     tags = [f"D{i}.v" for i in range(20)]
