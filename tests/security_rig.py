@@ -1,17 +1,16 @@
 """Real parts for the security tests: a migrated database (SQLite file or a scratch
 PostgreSQL database), its audit log and user store, a hand-driven clock, and the
-``wattdesk`` security sub-commands as the command line runs them."""
+``wattdesk`` command run in-process through its ``main()``."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 from collections.abc import Iterator
 from typing import NamedTuple
 
 import pytest
 
-from app.cli_security import register_security_commands
+from app.cli import main
 from app.security import AuditLog, SecurityService, UserStore
 from db.engine import make_engine
 from db.migrate import upgrade
@@ -73,8 +72,5 @@ def rig(backend: str, tmp_path, idle_timeout_s: float = 900.0) -> Iterator[Rig]:
 
 
 def wattdesk(*argv: str) -> int:
-    """Run ``wattdesk <argv>`` for the security sub-commands; return the exit code."""
-    parser = argparse.ArgumentParser(prog="wattdesk")
-    register_security_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    return args.func(args)
+    """Run ``wattdesk <argv>`` in this process (``app.cli.main``); return the exit code."""
+    return main(list(argv))
