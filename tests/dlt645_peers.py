@@ -8,6 +8,7 @@ from drivers.sim.dlt645_meters import MeterGateway, ResidentialMeter
 
 METER_A = "000000000001"
 METER_B = "202400012345"
+METER_1997 = "000019970001"
 
 
 def gateway(serial_port: str | None = None) -> MeterGateway:

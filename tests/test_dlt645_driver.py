@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from dlt645_peers import METER_A, METER_B, gateway, params
+from dlt645_peers import METER_1997, METER_A, METER_B, gateway, params
 from modbus_peers import async_test, free_port
 from serial_peers import pty_pair
 
 from app.points import Quality
 from drivers.base import DriverError
+from drivers.dlt645.codec import Version
 from drivers.dlt645.driver import Dlt645Driver, bus_for
 from drivers.dlt645.spec import Dlt645Params, Dlt645Point
+from drivers.sim.dlt645_meters import MeterGateway, ResidentialMeter
 
 POINTS = [
     Dlt645Point("energy", 0x00010000),
@@ -115,15 +117,34 @@ async def test_faults_are_bad_with_reason_and_the_other_meter_is_unaffected(faul
 async def test_late_reply_is_never_taken_as_the_next_answer(silence_s):
     async with gateway() as gw:
         gw.faults[METER_A] = "late"  # answers 0.3 s after each request; the timeout is 0.2 s
-        driver = Dlt645Driver(params(gw, silence_s=silence_s),
-                              [Dlt645Point("energy", 0x00010000), Dlt645Point("voltage", 0x02010100)])
-        values = _by_name(await driver.read())
-        await driver.close()
-    assert values["energy"].reason == "timeout after 0.2 s"
+        bus = bus_for(params(gw))
+        energy = Dlt645Driver(params(gw, silence_s=silence_s), [Dlt645Point("energy", 0x00010000)], bus=bus)
+        voltage = Dlt645Driver(params(gw, silence_s=silence_s), [Dlt645Point("voltage", 0x02010100)], bus=bus)
+        first = (await energy.read())[0]
+        second = (await voltage.read())[0]   # the next request on the line, to the same meter
+        for driver in (energy, voltage):
+            await driver.close()
+        bus.close()
+    assert first.reason == "timeout after 0.2 s"
     if silence_s:
-        assert values["voltage"].reason == "timeout after 0.2 s"
+        assert second.reason == "timeout after 0.2 s"
     else:  # the hazard the silence prevents: energy's late reply arrives during voltage's request
-        assert values["voltage"].reason == "reply carries data identifier 0x00010000, expected 0x02010100"
+        assert second.reason == "reply carries data identifier 0x00010000, expected 0x02010100"
+
+
+@async_test
+async def test_a_meter_that_stops_answering_holds_the_line_for_one_timeout_per_scan():
+    async with gateway() as gw:
+        driver = Dlt645Driver(params(gw), POINTS)
+        assert all(pv.good for pv in await driver.read())
+        gw.faults[METER_A] = "silent"
+        before = gw.requests
+        values = await driver.read()
+        asked = gw.requests - before
+        await driver.close()
+    assert asked == 1   # not one timeout per data identifier
+    assert all(pv.quality is Quality.BAD and pv.reason == "timeout after 0.2 s" for pv in values), values
+    assert not driver.online
 
 
 @async_test
@@ -221,3 +242,53 @@ async def test_writes_are_refused():
     driver = Dlt645Driver(Dlt645Params("M1", "1"), POINTS[:1])
     with pytest.raises(DriverError, match="M1.energy: DL/T 645 meter points are read-only"):
         await driver.write("energy", 1)
+
+
+POINTS_1997 = [
+    Dlt645Point("energy", 0x9010),
+    Dlt645Point("demand", 0xA010),
+    Dlt645Point("voltage", 0xB611),
+    Dlt645Point("current", 0xB621),
+    Dlt645Point("power", 0xB630),
+    Dlt645Point("pf", 0xB650),
+]
+
+
+@async_test
+async def test_1997_meter_beside_a_2007_meter_on_one_gateway():
+    old = ResidentialMeter(METER_1997, version=Version.V1997, energy_kwh=8765.43)
+    old.set_load(1.2)
+    async with MeterGateway([ResidentialMeter(METER_A), old], step_s=None) as gw:
+        bus = bus_for(params(gw))
+        driver = Dlt645Driver(params(gw, METER_1997, version=Version.V1997), POINTS_1997, bus=bus)
+        new = Dlt645Driver(params(gw, METER_A), POINTS[:1], bus=bus)
+        values = _by_name(await driver.read())
+        other = (await new.read())[0]
+        # the -1997 meter stays silent to a -2007 request, as on a real RS-485 line
+        wrong_edition = Dlt645Driver(params(gw, METER_1997), POINTS[:1], bus=bus)
+        silent = (await wrong_edition.read())[0]
+        for each in (driver, new, wrong_edition):
+            await each.close()
+        bus.close()
+    assert all(pv.good for pv in values.values()), values
+    assert values["energy"].value == 8765.43 and values["demand"].value == 1.2
+    assert values["voltage"].value == 228.0          # -1997 phase voltage is whole volts (XXXX)
+    assert values["current"].value == pytest.approx(1200 / (228.4 * 0.95), abs=0.01)
+    assert values["power"].value == 1.2 and values["pf"].value == 0.95
+    assert other.good and other.value == 1000.0
+    assert silent.quality is Quality.BAD and silent.reason == "timeout after 0.2 s"
+
+
+@async_test
+async def test_1997_abnormal_reply_reason_is_its_error_word():
+    async with MeterGateway([ResidentialMeter(METER_1997, version=Version.V1997)], step_s=None) as gw:
+        driver = Dlt645Driver(params(gw, METER_1997, version=Version.V1997),
+                              [Dlt645Point("reverse", 0x9020), Dlt645Point("phase_b", 0xB612)])
+        values = _by_name(await driver.read())
+        online = driver.online
+        await driver.close()
+    assert values["reverse"].good and values["reverse"].value == 0.0
+    assert values["phase_b"].quality is Quality.BAD and values["phase_b"].value is None
+    # -1997 error word: bit 1 is "data identifier error" (not -2007's "no data requested")
+    assert values["phase_b"].reason == "meter error 0x02 (data identifier error)"
+    assert online   # an abnormal reply is an answer: the meter is there

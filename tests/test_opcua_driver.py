@@ -173,6 +173,19 @@ async def test_browse_lists_variables_with_type_and_access(peer):
 
 
 @async_test
+async def test_browse_gives_engineering_units_and_leaves_properties_out(peer):
+    found = {v.path: v for v in await browse_variables(params(peer.server))}
+    units = {path.removeprefix("PumpStation/"): v.unit for path, v in found.items()}
+    assert units == {
+        "InletLevel": "m", "EnergyTotal": "kWh", "StationState": "",
+        **{f"Pump{n}/{name}": unit for n in (1, 2) for name, unit in (
+            ("Running", ""), ("SpeedSetpoint", "%"), ("Speed", "%"), ("Flow", "m³/h"), ("Pressure", "bar"),
+            ("Power", "kW"))},
+    }
+    assert not [path for path in found if path.endswith("EngineeringUnits")]
+
+
+@async_test
 async def test_server_down_then_restarted_is_recovered():
     server = station()
     await server.start()

@@ -199,7 +199,7 @@ class BacnetDriver(Driver):
     async def close(self) -> None:
         """Cancel subscriptions and leave the local port (the last driver on it releases it); idempotent."""
         async with self._lock:
-            await self._unsubscribe()
+            await self._unsubscribe(device_answers=self._online)
             self._connected = False
             self._online = False
             self._network.detach(self)
@@ -262,20 +262,24 @@ class BacnetDriver(Driver):
             prop, value = await scm.get_value()
             self._notified.setdefault(name, {})[str(prop)] = value
 
-    async def _unsubscribe(self) -> None:
+    async def _unsubscribe(self, device_answers: bool = True) -> None:
+        """End the subscriptions: cancelled on the device when it ``device_answers``, else
+        only forgotten here (a device that stopped answering would cost a timeout each)."""
         for task in self._listeners:
             task.cancel()
         await asyncio.gather(*self._listeners, return_exceptions=True)
         self._listeners = []
         subscriptions, self._subscriptions = self._subscriptions, {}
+        abandon = (None, None, None) if device_answers else (_Fault, _Fault("device not answering"), None)
         for scm in subscriptions.values():
             with contextlib.suppress(Exception, ErrorRejectAbortNack):
                 async with asyncio.timeout(self.params.timeout_s):
-                    await scm.__aexit__(None, None, None)
+                    await scm.__aexit__(*abandon)
         self._notified = {}
 
     async def _drop(self, reason: str) -> None:
-        await self._unsubscribe()
+        """The device stopped answering (``reason``): forget its subscriptions, retry later."""
+        await self._unsubscribe(device_answers=False)
         self._connected = False
         self._schedule_retry(reason)
 

@@ -97,7 +97,8 @@ class Dlt645Driver(Driver):
     data requested ...)"``, ``"reply carries data identifier ..."``, ``"reply
     too short for ..."``, ``"not BCD: ..."``. A meter whose every request timed
     out is left alone for the back-off delay so it does not hold up the others
-    on its bus. Meters do not take writes here: :meth:`write` always refuses.
+    on its bus; a scan whose first request times out (after its retries) ends
+    there, every point BAD with that reason, for the same cause. Meters do not take writes here: :meth:`write` always refuses.
     """
 
     def __init__(self, params: Dlt645Params, points: Sequence[Dlt645Point], bus: Dlt645Bus | None = None) -> None:
@@ -148,7 +149,6 @@ class Dlt645Driver(Driver):
             self._go_offline(fault.reason)
             return self._bad_all(fault.reason)
         answered = 0
-        last_reason = ""
         for di, planned in self._groups.items():
             try:
                 frame = await self._request(di)
@@ -156,16 +156,18 @@ class Dlt645Driver(Driver):
                 if fault.lost:
                     self._go_offline(fault.reason)
                     return self._bad_all(fault.reason, keep=values)
+                if fault.timeout and not answered:
+                    # not one reply this scan: asking for the other identifiers would hold
+                    # the shared line for a timeout each while the meter is not there
+                    self._go_offline(f"meter not answering ({fault.reason})")
+                    return self._bad_all(fault.reason)
                 if not fault.timeout:
                     answered += 1
-                last_reason = fault.reason
                 self._fill_bad(values, planned, fault.reason)
                 continue
             answered += 1
             self._fill(values, di, planned, frame)
-        if self._groups and not answered:
-            self._go_offline(f"meter not answering ({last_reason})")
-        elif answered:
+        if answered:
             self._went_online()
         return [values[name] for name in self._order]
 
