@@ -7,6 +7,9 @@ import threading
 from app.cache import PointCache
 from app.points import PointValue, Quality
 from app.ui.bridge import PointBridge
+from tests.ui_services import QT_WARNINGS_FAIL
+
+pytestmark = QT_WARNINGS_FAIL
 
 
 def test_burst_from_acquisition_thread_arrives_as_one_batch_last_value_wins(qtbot):

@@ -26,6 +26,9 @@ from app.ui.services import UiServices
 from db.historian import Historian
 from db.migrate import upgrade
 from tests.test_control_support import PASSWORDS, AuditLog, Rig, start_rig, stop_rig
+from tests.ui_services import QT_WARNINGS_FAIL
+
+pytestmark = QT_WARNINGS_FAIL
 
 DEVICES = ("QF1_01", "QF1_02", "QF1_03", "QF1_05", "PM1_05")
 

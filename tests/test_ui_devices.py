@@ -13,7 +13,9 @@ from app.ui.app import Appearance
 from app.ui.devices_view import QUALITY, UPDATED, VALUE, DETAILS, DevicesView, format_value
 from app.ui.services import UiSettings
 from app.ui.theme import colours
-from tests.ui_services import DEMO, make_services, put
+from tests.ui_services import DEMO, QT_WARNINGS_FAIL, make_services, put
+
+pytestmark = QT_WARNINGS_FAIL
 
 
 def point_index(view: DevicesView, tag: str, column: int):

@@ -27,6 +27,9 @@ from resources import DEMO_SITE
 from tests.test_sim_plant import N_PORTS, free_port_block
 from widgets.sld import (BreakerItem, BreakerState, BusbarItem, IncomingLineItem, LoadItem, MeterItem,
                          TransformerItem, ValueState)
+from tests.ui_services import QT_WARNINGS_FAIL
+
+pytestmark = QT_WARNINGS_FAIL
 
 SITE = load_site(DEMO_SITE)
 NOW = time.time()

@@ -15,7 +15,9 @@ import pytest
 from app.points import PointValue, Quality
 from app.site_kpis import energy_meters, load_meter_tags, local_day_start
 from app.ui.overview_view import OverviewView
-from tests.ui_services import DEMO, make_services, put
+from tests.ui_services import DEMO, QT_WARNINGS_FAIL, make_services, put
+
+pytestmark = QT_WARNINGS_FAIL
 
 
 def test_kpi_points_come_from_the_topology_without_double_counting():

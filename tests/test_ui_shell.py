@@ -21,7 +21,9 @@ from app.ui.main_window import VIEWS, MainWindow, ViewSpec, load_view
 from app.ui.services import UiSettings
 from drivers.sim.plant import DemoPlant
 from tests.test_sim_plant import N_PORTS, free_port_block
-from tests.ui_services import DEMO, make_services, put
+from tests.ui_services import DEMO, QT_WARNINGS_FAIL, make_services, put
+
+pytestmark = QT_WARNINGS_FAIL
 
 REPO = Path(__file__).resolve().parents[1]
 SHELL_MODULES = ("main_window", "overview_view", "devices_view", "wall", "workstation")
@@ -73,6 +75,18 @@ def test_every_marked_string_of_the_shell_has_a_chinese_translation():
     labels = {label for _d, p in DEMO.iter_points() for label in p.states.values()}
     assert {("PointStates", label) for label in labels} - set(table) == set()
     assert table[("PointStates", "closed")] == "合闸"
+
+
+def test_untranslated_text_falls_back_to_english_and_shortcuts_keep_their_keys(qtbot, appearance):
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QKeySequence
+
+    appearance.set_language("zh_CN")
+    assert QCoreApplication.translate("MainWindow", "no such text here") == "no such text here"
+    native = QKeySequence.SequenceFormat.NativeText
+    # Qt's own "F%1" and "Ctrl" are not in our files: Qt's English must come through, not ""
+    assert QKeySequence("F11").toString(native) == "F11"
+    assert QKeySequence("Ctrl+Q").toString(native) == "Ctrl+Q"
 
 
 def test_a_malformed_translation_file_is_reported_with_its_path(tmp_path):

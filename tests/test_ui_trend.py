@@ -28,6 +28,9 @@ from db.historian import Historian
 from db.migrate import upgrade
 from resources import DEMO_SITE
 from widgets.trend_plot import Series, TrendPlot
+from tests.ui_services import QT_WARNINGS_FAIL
+
+pytestmark = QT_WARNINGS_FAIL
 
 SITE = load_site(DEMO_SITE)
 TZ = ZoneInfo("Asia/Shanghai")

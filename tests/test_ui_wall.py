@@ -11,7 +11,9 @@ from PySide6.QtGui import QMouseEvent
 
 from app.points import Quality
 from app.ui.wall import WallWindow
-from tests.ui_services import DEMO, make_services, put
+from tests.ui_services import DEMO, QT_WARNINGS_FAIL, make_services, put
+
+pytestmark = QT_WARNINGS_FAIL
 
 
 def test_rotates_through_the_installed_views_and_offers_no_control(qtbot, tmp_path):

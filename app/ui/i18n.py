@@ -101,8 +101,13 @@ class TsTranslator(QTranslator):
             self._table.update(read_ts(path))
 
     def translate(self, context: str, source_text: str, disambiguation: str | None = None,
-                  n: int = -1) -> str:  # Qt virtual; empty string means "not translated here"
-        return self._table.get((context, source_text), "")
+                  n: int = -1) -> str | None:  # Qt virtual
+        # ``None`` reaches Qt as a *null* QString, which means "not translated here" and
+        # lets Qt fall back to the source text. An empty Python string would arrive as an
+        # empty non-null QString, i.e. a translation to nothing: untranslated strings
+        # would vanish, and Qt's own "F%1" in a shortcut's text would lose its placeholder
+        # ("QString::arg: Argument missing").
+        return self._table.get((context, source_text))
 
     def isEmpty(self) -> bool:  # Qt virtual
         return not self._table
