@@ -10,6 +10,7 @@ collect   headless collector: acquisition and historian for a site file and a da
 check     validate a site file and list every problem
 db        database schema management (``wattdesk db upgrade``)
 user      user accounts and roles; ``audit`` verify/export the audit log; ``secret`` the secret store
+discover  BACnet Who-Is / OPC UA browse written as device entries for a site file
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.cli_discover import register_discover_commands
 from app.cli_security import register_security_commands
 from app.config import ConfigError, SiteConfig, load_site
 
@@ -246,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--db", help="database URL (default: SQLite in the user data dir)")
     up.set_defaults(func=cmd_db)
     register_security_commands(sub)
+    register_discover_commands(sub)
     return parser
 
 

@@ -38,6 +38,10 @@ class BrowsedVariable:
     unit : str
         Display name of the variable's ``EngineeringUnits`` property (EUInformation,
         OPC 10000-8, 5.6.3), e.g. ``"kW"``; ``""`` when it has none.
+    description : str
+        The node's Description attribute, ``""`` when it has none.
+    namespace_uri : str
+        URI of the node id's namespace (``""`` for namespace 0).
     """
 
     node_id: str
@@ -45,6 +49,16 @@ class BrowsedVariable:
     data_type: str
     writable: bool
     unit: str = ""
+    description: str = ""
+    namespace_uri: str = ""
+
+    @property
+    def node_id_by_uri(self) -> str:
+        """The node id with its namespace named by URI (``"nsu=urn:x;s=Pump1.Power"``), which
+        stays right when the server's namespace indexes change; namespace 0 as :attr:`node_id`."""
+        if not self.namespace_uri:
+            return self.node_id
+        return f"nsu={self.namespace_uri};{self.node_id.split(';', 1)[1]}"
 
 
 async def browse_variables(
@@ -74,13 +88,18 @@ async def browse_variables(
     client = await open_client(params)
     found: list[BrowsedVariable] = []
     try:
-        await _walk(client.get_node(start), "", max_depth, found, params.timeout_s)
+        try:
+            namespaces = await client.get_namespace_array()
+        except Exception as exc:  # noqa: BLE001 - becomes the reason
+            raise SessionFault(f"reading the namespace array failed: {describe(exc, params.timeout_s)}") from None
+        await _walk(client.get_node(start), "", max_depth, found, params.timeout_s, namespaces)
     finally:
         await close_client(client)
     return found
 
 
-async def _walk(node: Node, path: str, depth: int, found: list[BrowsedVariable], timeout_s: float) -> None:
+async def _walk(node: Node, path: str, depth: int, found: list[BrowsedVariable], timeout_s: float,
+                namespaces: list[str]) -> None:
     if depth < 0:
         return
     try:
@@ -98,12 +117,16 @@ async def _walk(node: Node, path: str, depth: int, found: list[BrowsedVariable],
                 variant = await child.read_data_type_as_variant_type()
                 access = await child.read_attribute(ua.AttributeIds.UserAccessLevel)
                 unit = await _unit(child)
+                description = (await child.read_description()).Text or ""
             except Exception as exc:  # noqa: BLE001 - becomes the reason
                 raise SessionFault(f"reading {child.nodeid.to_string()} failed: {describe(exc, timeout_s)}") from None
             writable = bool(access.Value.Value & ua.AccessLevel.CurrentWrite.mask)
-            found.append(BrowsedVariable(child.nodeid.to_string(), child_path, variant.name, writable, unit))
+            index = child.nodeid.NamespaceIndex
+            uri = namespaces[index] if 0 < index < len(namespaces) else ""
+            found.append(BrowsedVariable(child.nodeid.to_string(), child_path, variant.name, writable, unit,
+                                         description, uri))
         if node_class in (ua.NodeClass.Object, ua.NodeClass.Variable):
-            await _walk(child, child_path, depth - 1, found, timeout_s)
+            await _walk(child, child_path, depth - 1, found, timeout_s, namespaces)
 
 
 async def _unit(variable: Node) -> str:
