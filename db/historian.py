@@ -64,6 +64,8 @@ CommitHook = Callable[[Sequence[PointValue]], None]
 EventsCommitHook = Callable[[Sequence[EventRow]], None]
 #: Name of the event spool's directory inside the spool directory.
 EVENT_SPOOL_NAME = "events"
+#: Quality (or the plain int 0..2) → the int stored; a dict lookup both checks and converts.
+_QUALITY_INT: dict[int, int] = {int(q): int(q) for q in Quality}
 
 
 class JournalEvent(Protocol):
@@ -609,24 +611,40 @@ class Historian:
     def _take(self, n: int) -> tuple[list[Sample], list[PointValue]]:
         """Pop up to ``n`` values from memory, validated (bad ones counted as rejected).
 
+        The common value (known tag, finite float time and value or None, quality a
+        :class:`~app.points.Quality`) passes a few inline tests; anything else goes
+        through :func:`_clean`.
+
         Returns
         -------
         tuple of list
             The samples and, index for index, the values they were made from.
         """
+        q = self._queue
+        popped = [q.popleft() for _ in range(min(n, len(q)))]
+        valid = self._valid_tags
         out: list[Sample] = []
         kept: list[PointValue] = []
-        q = self._queue
-        for _ in range(min(n, len(q))):
-            pv = q.popleft()
+        append, keep = out.append, kept.append
+        for pv in popped:
             try:
-                sample = _clean(pv, self._valid_tags)
+                tag, value, quality, ts, _ = pv
+                # x - x == 0.0 is False for NaN and infinities; quality is checked by the lookup
+                if (tag in valid and type(ts) is float and ts - ts == 0.0
+                        and (value is None or (type(value) is float and value - value == 0.0))):
+                    append((tag, ts, value, _QUALITY_INT[quality]))
+                    keep(pv)
+                    continue
+            except (TypeError, ValueError, KeyError):
+                pass
+            try:
+                sample = _clean(pv, valid)
             except (TypeError, ValueError, AttributeError) as err:
                 self._rejected += 1
                 self._last_error = f"sample {pv!r} rejected: {err}"
                 continue
-            out.append(sample)
-            kept.append(pv)
+            append(sample)
+            keep(pv)
         return out, kept
 
     def _write(self, batch: list[Sample]) -> bool:
@@ -665,11 +683,14 @@ class Historian:
     def _rows(self, store: SampleStore, batch: list[Sample]) -> list[tuple[int, int, float | None, int]]:
         """Map tags to point ids (creating unregistered points) and times to ms."""
         ids = self._ids
+        try:
+            return [(ids[tag], round(ts * 1000.0), value, q) for tag, ts, value, q in batch]
+        except KeyError:
+            pass
         unknown = {tag for tag, _, _, _ in batch if tag not in ids}
-        if unknown:
-            with self._metas_lock:
-                metas = [self._metas.get(tag) or PointMeta.from_tag(tag) for tag in unknown]
-            self._ids = ids = store.ensure_points(metas)
+        with self._metas_lock:
+            metas = [self._metas.get(tag) or PointMeta.from_tag(tag) for tag in unknown]
+        self._ids = ids = store.ensure_points(metas)
         return [(ids[tag], round(ts * 1000.0), value, q) for tag, ts, value, q in batch]
 
     def _note_failure(self, err: Exception) -> None:

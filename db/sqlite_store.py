@@ -12,7 +12,7 @@ import numpy as np
 
 from db.engine import connect_sqlite
 from db.rollup_sql import FINEST_MS
-from db.store import Row, SampleStore
+from db.store import FOLD_STEP_BUCKETS, Row, SampleStore
 
 #: Sentinel for a NULL value in range reads (SQLite parses 9e999 as +Inf); mapped to NaN.
 _NULL_VALUE = "9e999"
@@ -42,6 +42,9 @@ class SqliteStore(SampleStore):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.conn: sqlite3.Connection = connect_sqlite(url, writer=True)
+        #: (point_id, bucket) this connection marked dirty, committed, since its last fold step
+        self._marked: set[tuple[int, int]] = set()
+        self._marking: set[tuple[int, int]] = set()  # marks of the transaction in progress
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS fold (point_id INTEGER NOT NULL, "
                           "bucket INTEGER NOT NULL, PRIMARY KEY (point_id, bucket)) WITHOUT ROWID")
 
@@ -52,9 +55,27 @@ class SqliteStore(SampleStore):
         cur.executemany("INSERT INTO samples (point_id, ts, value, quality) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT (point_id, ts) DO NOTHING", rows)
         new = max(cur.rowcount, 0)  # rows this statement inserted (not counting triggers')
-        cur.executemany("INSERT INTO rollup_dirty (point_id, bucket) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                        {(pid, ts - ts % FINEST_MS) for pid, ts, _, _ in rows})
+        self._marking = {(pid, ts - ts % FINEST_MS) for pid, ts, _, _ in rows} - self._marked
+        if self._marking:
+            cur.executemany("INSERT INTO rollup_dirty (point_id, bucket) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                            self._marking)
         return new
+
+    def write(self, rows: Sequence[Row]) -> int:
+        """As :meth:`SampleStore.write`; a bucket this connection already marked dirty since its
+        last fold step is not marked again (most of a 1 s stream's batches mark nothing new).
+
+        Sound because one historian writer folds its database (the spool directory's lock
+        keeps a second one away): a bucket leaves ``rollup_dirty`` only in this
+        connection's :meth:`fold_rollups`, which forgets every mark first.
+        """
+        new = super().write(rows)
+        self._marked |= self._marking  # only once the marks committed
+        return new
+
+    def fold_rollups(self, limit: int | None = FOLD_STEP_BUCKETS, floor_ms: int | None = None) -> int:
+        self._marked.clear()  # the step takes marked buckets out of rollup_dirty: mark them again
+        return super().fold_rollups(limit, floor_ms)
 
     def _upsert_points_sql(self) -> str:
         return _UPSERT_POINTS
