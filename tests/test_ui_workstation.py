@@ -29,6 +29,9 @@ from drivers.sim.plant import DemoPlant
 from tests.security_rig import PASSWORD
 from tests.test_control_support import fast_site, wait_for
 from tests.test_sim_plant import N_PORTS, free_port_block
+from tests.ui_services import QT_WARNINGS_FAIL
+
+pytestmark = QT_WARNINGS_FAIL
 
 OPERATOR, VIEWER = "olga", "victor"
 
@@ -276,9 +279,7 @@ def test_the_wattdesk_command_carries_the_security_commands_and_the_gui(tmp_path
 
     url = f"sqlite:///{tmp_path}/cli.sqlite3"
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert main(["user", "list", "--db", url]) == 0
     assert main(["audit", "verify", "--db", url]) == 0
-    out = capsys.readouterr().out
-    assert "name\trole" in out and "audit log intact: 0 records" in out
+    assert "audit log intact: 0 records" in capsys.readouterr().out
     args = build_parser().parse_args(["gui", "--site", "site.yaml", "--db", url])
     assert args.func is cmd_gui and str(args.site) == "site.yaml" and args.db == url
