@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication
 
-from app.alarms import Alarm, AlarmEngine, AlarmEvent, AlarmState
+from app.alarms import Alarm, AlarmEngine, AlarmEvent, AlarmState, EventKind
+from app.alarms.health import read_alarm_health
 from app.cache import PointCache
 from app.config import SiteConfig
 from app.ui.alarm_bridge import AlarmBridge
@@ -103,6 +104,7 @@ class Rig:
     view: AlarmView
     player: RecordingPlayer
     activations: list[int]
+    historian: Historian
 
     def feed(self, *values: tuple[str, float], dt: float = 0.0) -> None:
         now = time.time() + dt
@@ -131,7 +133,7 @@ def rig(qtbot, tmp_path) -> Iterator[Rig]:
     qtbot.addWidget(view)
     activations: list[int] = []
     view.activation_requested.connect(lambda: activations.append(1))
-    yield Rig(site, cache, engine, journal, view, player, activations)
+    yield Rig(site, cache, engine, journal, view, player, activations, historian)
     view.shutdown()
     engine.stop()
     historian.stop()
@@ -498,6 +500,89 @@ def test_bridge_coalesces_engine_updates_last_state_wins(rig, qtbot):
         bridge.stop()
 
 
+# ------------------------------------------------------------------------------------ health
+def journal_health_incidents(rig: Rig, end: float) -> None:
+    """Into the SQLite journal: the door (R2) chatters 12 times 10 s apart two hours before
+    ``end`` (a flood in R2 for 30 min), smoke (R1) raised 30 h before ``end`` and never cleared,
+    one trip (R1) an hour before ``end``."""
+    def event(ts, kind, alarm_id, area, state, priority=2):
+        rig.journal(AlarmEvent(ts, kind, alarm_id, alarm_id.split(":")[0], area, priority, state, f"msg {alarm_id}"))
+
+    t = end - 7200
+    for i in range(12):
+        event(t + 10 * i, EventKind.RAISED, DOOR, "R2", AlarmState.UNACK_ACTIVE, 4)
+        event(t + 10 * i + 5, EventKind.CLEARED, DOOR, "R2", AlarmState.UNACK_RTN, 4)
+    event(t + 100, EventKind.FLOOD_BEGAN, "", "R2", None, 0)
+    event(t + 100 + 1800, EventKind.FLOOD_ENDED, "", "R2", None, 0)
+    event(end - 30 * 3600, EventKind.RAISED, SMOKE, "R1", AlarmState.UNACK_ACTIVE, 1)
+    event(end - 3600, EventKind.RAISED, TRIP, "R1", AlarmState.UNACK_ACTIVE, 1)
+    event(end - 3500, EventKind.CLEARED, TRIP, "R1", AlarmState.UNACK_RTN, 1)
+
+
+def test_health_tab_computes_the_isa_figures_from_the_journal_off_the_gui_thread(rig, qtbot):
+    end = float((int(time.time()) // 600) * 600)
+    journal_health_incidents(rig, end)
+    tab = rig.view.health_tab
+    tab.set_period(end - 86400, end)
+    gui_thread = threading.current_thread()
+    reader_threads = []
+    inner = tab._read_events
+
+    def read(*args, **kwargs):
+        reader_threads.append(threading.current_thread())
+        return inner(*args, **kwargs)
+
+    tab._read_events = read
+    with qtbot.waitSignal(tab.computed, timeout=5000) as got:
+        tab.compute()
+    health = got.args[0]
+    assert reader_threads and all(t is not gui_thread for t in reader_threads)
+    assert tab.health() is health
+    # area loads: R2 12 door raises in one 10-minute period, flood 30 min of 24 h; R1 the trip
+    # (smoke was raised before the period: stale, not load)
+    table = tab.areas_table
+    rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(table.columnCount())]
+            for r in range(table.rowCount())}
+    assert rows["R2"] == ["R2", "12", f"{12 / 144:.2f}", "12", "12.0", "12", f"{100 * 1800 / 86400:.2f}"]
+    assert rows["R1"][:2] == ["R1", "1"]
+    # off target only is coloured: 12 in ten minutes is over the 10 maximum, 1 a day is fine
+    r2 = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "R2")
+    assert table.item(r2, 3).foreground().color().name() == "#f07820"
+    assert table.item(r2, 4).foreground().style() == Qt.BrushStyle.NoBrush
+    chattering = [(tab.chattering_table.item(r, 0).text(), tab.chattering_table.item(r, 3).text())
+                  for r in range(tab.chattering_table.rowCount())]
+    assert chattering == [(DOOR, "6")]                   # 6 raises within 60 s (10 s apart)
+    assert [tab.stale_table.item(r, 0).text() for r in range(tab.stale_table.rowCount())] == [SMOKE]
+    assert tab.stale_table.item(0, 3).text() == "30.0"
+    top = [(tab.top_table.item(r, 0).text(), tab.top_table.item(r, 3).text(), tab.top_table.item(r, 4).text())
+           for r in range(tab.top_table.rowCount())]
+    assert top == [(DOOR, "12", f"{100 * 12 / 13:.1f}"), (TRIP, "1", f"{100 / 13:.1f}")]
+
+
+def test_health_tab_computes_when_first_opened_and_shows_a_read_failure(rig, qtbot):
+    with qtbot.waitSignal(rig.view.health_tab.computed, timeout=5000):
+        rig.view.tabs.setCurrentWidget(rig.view.health_tab)
+    tab = rig.view.health_tab
+
+    def broken(*args, **kwargs):
+        raise OSError("journal disk gone")
+
+    tab._read_events = broken
+    with qtbot.waitSignal(tab.failed, timeout=5000) as got:
+        tab.compute()
+    assert "journal disk gone" in got.args[0] and "journal disk gone" in tab._status.text()
+
+
+def test_health_reads_the_historian_journal_page_by_page(rig):
+    end = float((int(time.time()) // 600) * 600)
+    journal_health_incidents(rig, end)
+    read = rig.historian.read_events
+    whole = read_alarm_health(read, end - 86400, end, tz=rig.site.tzinfo)
+    paged = read_alarm_health(read, end - 86400, end, tz=rig.site.tzinfo, page=3)
+    assert paged == whole
+    assert whole.raises == 13 and [s.alarm_id for s in whole.stale] == [SMOKE]
+
+
 # ------------------------------------------------------------------------------------ language
 def marked(path: Path) -> set[tuple[str, str]]:
     """(context, source) of every ``self.tr("…")`` (context: the enclosing class) and
@@ -527,6 +612,7 @@ def test_every_alarm_string_has_a_chinese_translation():
     for name in ("AlarmView", "AlarmBanner"):
         table.update(read_ts(TRANSLATIONS_DIR / f"{name}.zh_CN.ts"))
     strings = marked(REPO / "app/ui/alarm_view.py") | marked(REPO / "app/ui/alarm_models.py") \
+        | marked(REPO / "app/ui/alarm_health_view.py") \
         | marked(REPO / "widgets/alarm_banner.py")
     assert len(strings) > 80
     missing = sorted(s for s in strings if s not in table)
@@ -543,6 +629,8 @@ def test_chinese_at_run_time(rig, qtbot):
     try:
         QCoreApplication.processEvents()
         assert rig.view.tabs.tabText(0) == "活动报警"
+        assert rig.view.tabs.tabText(2) == "报警系统健康"
+        assert rig.view.health_tab.areas_table.horizontalHeaderItem(6).text() == "报警泛滥时间 %"
         assert banner.buttons()["ack"].text() == "确认"
         assert rig.view.model.headers()[0] == "时间"
     finally:

@@ -15,13 +15,18 @@ historian's ``events`` table (:meth:`AlarmEvent.to_row` form: ``ts`` in ms, ``ki
 
 Chattering, stale and frequency count every raise, hidden or not: a shelved chattering
 alarm is still a bad alarm to rationalise.
+
+:func:`read_alarm_health` reads the events it needs from the historian's journal
+(``read_events``) and computes the same; :data:`BENCHMARKS` and :func:`rate` judge the
+figures against ISA-18.2's performance targets (18.2-2016 section 16.5, table 8).
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any, NamedTuple
@@ -29,6 +34,12 @@ from typing import Any, NamedTuple
 from app.alarms.contracts import AlarmEvent, EventKind
 
 PERIOD_S = 600.0
+DAY_S = 86400.0
+#: Journal event kinds the health figures are computed from.
+HEALTH_KINDS = (EventKind.RAISED.value, EventKind.CLEARED.value, EventKind.FLOOD_BEGAN.value,
+                EventKind.FLOOD_ENDED.value)
+#: How far before the period :func:`read_alarm_health` looks for alarms still active in it.
+LOOKBACK_S = 30 * DAY_S
 _RAISED, _CLEARED = EventKind.RAISED.value, EventKind.CLEARED.value
 _BEGAN, _ENDED = EventKind.FLOOD_BEGAN.value, EventKind.FLOOD_ENDED.value
 
@@ -75,6 +86,17 @@ class AreaLoad:
     per_10min_max: int
     per_day: dict[date, int]
     flood_time_pct: float
+    days: float = 1.0
+
+    @property
+    def per_day_mean(self) -> float:
+        """Annunciated alarms per day, averaged over the period's length (``days``)."""
+        return self.raised / self.days
+
+    @property
+    def per_day_max(self) -> int:
+        """Annunciated alarms on the busiest local day."""
+        return max(self.per_day.values(), default=0)
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,12 @@ class AlarmHealth:
     chattering: tuple[AlarmCount, ...]
     stale: tuple[StaleAlarm, ...]
     top: tuple[AlarmCount, ...]
+    raises: int = 0
+
+    @property
+    def top_share_pct(self) -> float:
+        """Share of every raise in the period (hidden ones too) taken by the ``top`` alarms, %."""
+        return 100.0 * sum(c.count for c in self.top) / self.raises if self.raises else 0.0
 
 
 def alarm_health(events: Iterable[AlarmEvent | Mapping[str, Any]], start: float, end: float, *,
@@ -200,7 +228,7 @@ def alarm_health(events: Iterable[AlarmEvent | Mapping[str, Any]], start: float,
         counts = buckets.get(area, Counter())
         areas[area] = AreaLoad(area, raised_total[area], raised_total[area] / periods,
                                max(counts.values(), default=0), dict(sorted(days[area].items())),
-                               100.0 * flood_s[area] / (end - start))
+                               100.0 * flood_s[area] / (end - start), (end - start) / DAY_S)
 
     def counted(alarm_id: str, count: int) -> AlarmCount:
         area, message = describe[alarm_id]
@@ -212,4 +240,110 @@ def alarm_health(events: Iterable[AlarmEvent | Mapping[str, Any]], start: float,
     stale = sorted((StaleAlarm(a, last_seen[a].area, last_seen[a].message, since, end - since)
                     for a, since in active_since.items() if end - since > stale_after_s),
                    key=lambda s: (-s.active_s, s.alarm_id))
-    return AlarmHealth(start, end, areas, chattering, tuple(stale), top)
+    return AlarmHealth(start, end, areas, chattering, tuple(stale), top, sum(frequency.values()))
+
+
+EventRead = Callable[..., list[dict[str, Any]]]
+
+
+def read_alarm_health(read_events: EventRead, start: float, end: float, *, tz: tzinfo = timezone.utc,
+                      lookback_s: float = LOOKBACK_S, page: int = 10_000) -> AlarmHealth:
+    """:func:`alarm_health` of ``[start, end)`` from the historian's journal.
+
+    Reads raises, clears and flood events from ``start - lookback_s`` (alarms raised
+    before the period and still active count as stale; an older one is not seen), page by
+    page, newest first. Blocking: call it off the GUI thread.
+
+    Parameters
+    ----------
+    read_events : callable
+        ``read_events(t0, t1, *, kinds=..., limit=...)`` as
+        :meth:`db.historian.Historian.read_events` (rows newest first, ``ts`` in ms).
+    start, end : float
+        UTC epoch seconds.
+    tz : tzinfo
+        The site's zone (per-day counts).
+    lookback_s : float
+        Seconds before ``start`` read for alarms active at the start.
+    page : int
+        Rows per read.
+
+    Raises
+    ------
+    ValueError
+        ``end <= start``, or more than ``page`` events in one millisecond.
+    db.historian.HistorianError
+        The journal cannot be read (whatever ``read_events`` raises passes through).
+    """
+    if not end > start:
+        raise ValueError(f"health period must have end > start, got {start!r} .. {end!r}")
+    rows: list[dict[str, Any]] = []
+    t0, t1 = start - lookback_s, end
+    while True:
+        chunk = read_events(t0, t1, kinds=HEALTH_KINDS, limit=page)
+        if len(chunk) < page:
+            rows += chunk
+            break
+        oldest = chunk[-1]["ts"]
+        newer = [r for r in chunk if r["ts"] > oldest]
+        if not newer:
+            raise ValueError(f"more than {page} journal events at {oldest} ms: cannot page through them")
+        rows += newer
+        t1 = (oldest + 1) / 1000.0           # the next page starts with every event of that millisecond
+    return alarm_health(rows, start, end, tz=tz)
+
+
+class Rating(str, enum.Enum):
+    """A figure against its ISA-18.2 target."""
+
+    ACCEPTABLE = "acceptable"     # within the "very likely acceptable" target
+    MANAGEABLE = "manageable"     # above it, within the "maximum manageable"
+    OVER = "over"                 # above what an operator can manage
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """ISA-18.2 target of one figure: ``acceptable`` or less is fine, up to ``manageable`` is
+    the most an operator can handle, above is over."""
+
+    acceptable: float
+    manageable: float
+
+    def rate(self, value: float) -> Rating:
+        if value <= self.acceptable:
+            return Rating.ACCEPTABLE
+        return Rating.MANAGEABLE if value <= self.manageable else Rating.OVER
+
+
+#: ISA-18.2-2016 table 8, per operator position (here: per area): annunciated alarms per day
+#: ~150 very likely acceptable, ~300 maximum manageable; per 10 minutes ~1 and ~2; at most
+#: 10 in any 10 minutes; flood time < ~1 %; chattering alarms 0; stale alarms < 5 on any day;
+#: top-10 alarms' share of the load ~1-5 %.
+BENCHMARKS: dict[str, Benchmark] = {
+    "per_day": Benchmark(150, 300),
+    "per_10min": Benchmark(1, 2),
+    "per_10min_max": Benchmark(10, 10),
+    "flood_time_pct": Benchmark(1.0, 1.0),
+    "chattering": Benchmark(0, 0),
+    "stale": Benchmark(4, 4),
+    "top_share_pct": Benchmark(1.0, 5.0),
+}
+
+
+def rate(figure: str, value: float) -> Rating:
+    """``value`` of ``figure`` (a key of :data:`BENCHMARKS`) against its target.
+
+    Raises
+    ------
+    KeyError
+        Unknown figure.
+    """
+    return BENCHMARKS[figure].rate(value)
+
+
+def area_rating(load: AreaLoad) -> Rating:
+    """The worst rating of an area's load figures (per day, per 10 min, busiest 10 min, flood time)."""
+    ratings = (rate("per_day", load.per_day_mean), rate("per_10min", load.per_10min_mean),
+               rate("per_10min_max", load.per_10min_max), rate("flood_time_pct", load.flood_time_pct))
+    order = list(Rating)
+    return max(ratings, key=order.index)

@@ -6,6 +6,8 @@ them, with filters (raised since, area, priority, state, text), acknowledge (sel
 all shown), shelve, and CSV export. Areas in alarm flood are flagged above the list.
 The *event history* tab reads the journal (the historian's ``events`` table) on a
 worker thread through ``read_events`` (see :class:`~app.ui.alarm_models.EventReader`).
+The *alarm health* tab (:class:`~app.ui.alarm_health_view.AlarmHealthTab`) computes the
+ISA-18.2 performance figures of a period from the same journal, also off the GUI thread.
 
 The view owns the workstation's :class:`~app.ui.alarm_bridge.AlarmBridge` and
 :class:`~app.ui.annunciator.Annunciator`; :meth:`AlarmView.create_banner` gives the
@@ -15,14 +17,13 @@ alarm (the view emits ``activation_requested`` so the window can bring it to fro
 
 from __future__ import annotations
 
-import concurrent.futures
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QFileDialog, QHBoxLayout, QHeaderView,
                                QInputDialog, QLabel, QLineEdit, QMenu, QPushButton, QTableView, QTabWidget,
@@ -30,6 +31,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QFil
 
 from app.alarms import Alarm, AlarmPermissionError, AlarmState, AlarmUpdate, EventKind, UnknownAlarmError
 from app.ui.alarm_bridge import ANNUNCIATED, UNACKNOWLEDGED, AlarmBridge
+from app.ui.alarm_health_view import AlarmHealthTab
+from app.ui.alarm_jobs import JobRunner
 from app.ui.alarm_models import (ALARM_COLUMNS, EVENT_COLUMNS, EVENT_LIMIT, ID_ROLE, AlarmFilter, AlarmTreeModel,
                                  EventQuery, EventReader, EventTableModel, Names, area_descendants, banner_choice,
                                  alarm_message, filter_groups, group_alarms, tr, write_csv)
@@ -44,46 +47,6 @@ SINCE_SPANS: tuple[float | None, ...] = (None, 3600.0, 8 * 3600.0, 86400.0, 7 * 
 SHELVE_MINUTES = (15, 30, 60, 120, 240, 480)
 #: Prefix of a banner key that opens the list filtered to a priority.
 PRIORITY_KEY = "priority:"
-
-
-# ---------------------------------------------------------------------------- event reads
-class _EventReaderWorker(QObject):
-    """Runs event queries on one worker thread and reports back by (queued) signal.
-
-    Signals
-    -------
-    loaded(int, object)
-        Query number, list of rows.
-    failed(int, str)
-        Query number, reason.
-    """
-
-    loaded = Signal(int, object)
-    failed = Signal(int, str)
-
-    def __init__(self, reader: EventReader, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._reader = reader
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-
-    def request(self, number: int, query: EventQuery) -> None:
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="alarm-events")
-        self._pool.submit(self._run, number, query)
-
-    def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def _run(self, number: int, query: EventQuery) -> None:
-        try:
-            rows = self._reader(query.t0, query.t1, areas=query.areas, priorities=query.priorities,
-                                kinds=query.kinds, text=query.text, limit=query.limit)
-        except Exception as err:  # any failure of the read is shown to the operator, not raised
-            self.failed.emit(number, f"{type(err).__name__}: {err}")
-            return
-        self.loaded.emit(number, list(rows))
 
 
 # ---------------------------------------------------------------------------- the view
@@ -149,17 +112,19 @@ class AlarmView(QWidget):
         self._banners: list[AlarmBanner] = []
         self._filter = AlarmFilter()
         self._phase = True
-        self._query_number = 0
-        reader = read_events if read_events is not None else getattr(services.historian, "read_events", None)
-        self._events_worker = _EventReaderWorker(reader, self) if reader is not None else None
-        if self._events_worker is not None:
-            self._events_worker.loaded.connect(self._on_events_loaded)
-            self._events_worker.failed.connect(self._on_events_failed)
+        self._read_events = read_events if read_events is not None \
+            else getattr(services.historian, "read_events", None)
+        self._events_worker = JobRunner("alarm-events", self)
+        self._events_worker.finished.connect(self._on_events_loaded)
+        self._events_worker.failed.connect(self._on_events_failed)
 
         self.setFont(QFont(_CJK_FAMILY))
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._build_active_tab(), "")
         self.tabs.addTab(self._build_events_tab(), "")
+        self.health_tab = AlarmHealthTab(self._site, self._read_events, self)
+        self.tabs.addTab(self.health_tab, "")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tabs)
@@ -496,7 +461,7 @@ class AlarmView(QWidget):
 
     def query_events(self) -> None:
         """Read the event history for the filters set (on a worker thread)."""
-        if self._events_worker is None:
+        if self._read_events is None:
             self._set_events_status(self.tr("Event history is not available: the historian has no event "
                                             "read yet."))
             self.events_failed.emit("no read_events")
@@ -514,9 +479,11 @@ class AlarmView(QWidget):
             priorities=None if priorities == frozenset(PRIORITIES) else priorities | {0},
             kinds=self._kind_choices[self._kind.currentIndex()],
             text=bar.text.text().strip() or None)
-        self._query_number += 1
         self._set_events_status(self.tr("Reading events…"))
-        self._events_worker.request(self._query_number, query)
+        read = self._read_events
+        self._events_worker.run(lambda: list(read(query.t0, query.t1, areas=query.areas,
+                                                  priorities=query.priorities, kinds=query.kinds,
+                                                  text=query.text, limit=query.limit)))
 
     def set_event_range(self, t0: float, t1: float) -> None:
         """Set the event history's time range (epoch s UTC) without querying."""
@@ -541,8 +508,8 @@ class AlarmView(QWidget):
         self._flash.stop()
         self.bridge.stop()
         self.annunciator.close()
-        if self._events_worker is not None:
-            self._events_worker.shutdown()
+        self._events_worker.shutdown()
+        self.health_tab.shutdown()
 
     # -- Qt overrides -------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -558,6 +525,7 @@ class AlarmView(QWidget):
     def _retranslate(self) -> None:
         self.tabs.setTabText(0, self.tr("Active alarms"))
         self.tabs.setTabText(1, self.tr("Event history"))
+        self.tabs.setTabText(2, self.tr("Alarm health"))
         for label, text in zip(self._active_labels, (self.tr("Raised"), self.tr("Area"), self.tr("Priority"),
                                                      self.tr("State"), self.tr("Text")), strict=True):
             label.setText(text)
@@ -713,6 +681,10 @@ class AlarmView(QWidget):
         for banner in self._banners:
             banner.set_sounding(sounding)
 
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.health_tab and self.health_tab.health() is None:
+            self.health_tab.compute()
+
     def _on_flash_timeout(self) -> None:
         self._phase = not self._phase
         self.model.set_phase(self._phase)
@@ -792,7 +764,7 @@ class AlarmView(QWidget):
             self._set_events_status(self.tr("%1 rows written to %2").replace("%1", str(n)).replace("%2", path))
 
     def _on_events_loaded(self, number: int, rows: list[dict[str, Any]]) -> None:
-        if number != self._query_number:
+        if number != self._events_worker.latest():
             return
         self.events_model.set_rows(rows)
         if len(rows) >= EVENT_LIMIT:
@@ -803,7 +775,7 @@ class AlarmView(QWidget):
         self.events_loaded.emit(len(rows))
 
     def _on_events_failed(self, number: int, reason: str) -> None:
-        if number != self._query_number:
+        if number != self._events_worker.latest():
             return
         self._set_events_status(self.tr("The event history could not be read: %1").replace("%1", reason))
         self.events_failed.emit(reason)

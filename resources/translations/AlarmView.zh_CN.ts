@@ -351,5 +351,125 @@
       <source>shelved by %1 until %2</source>
       <translation>%1 搁置至 %2</translation>
     </message>
+    <message>
+      <source>%1 – %2: %3 alarms annunciated, %4 raises in all; %5 chattering, %6 stale; the 10 most frequent alarms make %7 % of the raises.</source>
+      <translation>%1 – %2：报警提示 %3 条，触发共 %4 次；振荡报警 %5 个，长期报警 %6 个；最频繁的 10 个报警占触发次数的 %7 %。</translation>
+    </message>
+    <message>
+      <source>Above target, manageable</source>
+      <translation>超出目标，尚可处理</translation>
+    </message>
+    <message>
+      <source>Active for (h)</source>
+      <translation>持续时间（小时）</translation>
+    </message>
+    <message>
+      <source>Alarm</source>
+      <translation>报警</translation>
+    </message>
+    <message>
+      <source>Alarm health</source>
+      <translation>报警系统健康</translation>
+    </message>
+    <message>
+      <source>Alarm health is not available: there is no journal to read.</source>
+      <translation>无法统计报警系统健康：没有可读取的事件日志。</translation>
+    </message>
+    <message>
+      <source>Alarm load per area</source>
+      <translation>各区域报警负荷</translation>
+    </message>
+    <message>
+      <source>Alarms</source>
+      <translation>报警数</translation>
+    </message>
+    <message>
+      <source>Busiest day</source>
+      <translation>最多一天</translation>
+    </message>
+    <message>
+      <source>Chattering alarms (3 or more raises within 60 s)</source>
+      <translation>振荡报警（60 秒内触发 3 次及以上）</translation>
+    </message>
+    <message>
+      <source>Choose a period and press Compute.</source>
+      <translation>选择时段后点击“统计”。</translation>
+    </message>
+    <message>
+      <source>Compute</source>
+      <translation>统计</translation>
+    </message>
+    <message>
+      <source>Computed from the journal at %1.</source>
+      <translation>已于 %1 根据事件日志统计。</translation>
+    </message>
+    <message>
+      <source>Flood time %</source>
+      <translation>报警泛滥时间 %</translation>
+    </message>
+    <message>
+      <source>ISA-18.2 targets per operator area: %1 alarms a day acceptable, %2 at most; %3 per 10 minutes acceptable, %4 at most; never more than %5 in 10 minutes; flood time under %6 %; no chattering alarm; fewer than %7 stale alarms.</source>
+      <translation>ISA-18.2 目标（每个操作区域）：每天 %1 条可接受，最多 %2 条；每 10 分钟 %3 条可接受，最多 %4 条；任何 10 分钟内不超过 %5 条；报警泛滥时间低于 %6 %；无振荡报警；长期报警少于 %7 个。</translation>
+    </message>
+    <message>
+      <source>Last 30 days</source>
+      <translation>最近 30 天</translation>
+    </message>
+    <message>
+      <source>Over what an operator can manage</source>
+      <translation>超出操作员处理能力</translation>
+    </message>
+    <message>
+      <source>Per 10 min, busiest</source>
+      <translation>每 10 分钟（最多）</translation>
+    </message>
+    <message>
+      <source>Per 10 min, mean</source>
+      <translation>每 10 分钟（平均）</translation>
+    </message>
+    <message>
+      <source>Per day, mean</source>
+      <translation>每天（平均）</translation>
+    </message>
+    <message>
+      <source>Period</source>
+      <translation>时段</translation>
+    </message>
+    <message>
+      <source>Raises</source>
+      <translation>触发次数</translation>
+    </message>
+    <message>
+      <source>Raises within 60 s</source>
+      <translation>60 秒内触发次数</translation>
+    </message>
+    <message>
+      <source>Reading the journal…</source>
+      <translation>正在读取事件日志…</translation>
+    </message>
+    <message>
+      <source>Share of load %</source>
+      <translation>占报警负荷 %</translation>
+    </message>
+    <message>
+      <source>Stale alarms (active for more than 24 h)</source>
+      <translation>长期报警（持续超过 24 小时）</translation>
+    </message>
+    <message>
+      <source>The alarm health could not be computed: %1</source>
+      <translation>报警系统健康无法统计：%1</translation>
+    </message>
+    <message>
+      <source>The end of the period must be after its start.</source>
+      <translation>时段的结束时间必须晚于开始时间。</translation>
+    </message>
+    <message>
+      <source>Top 10 most frequent alarms</source>
+      <translation>最频繁的 10 个报警</translation>
+    </message>
+    <message>
+      <source>Within target</source>
+      <translation>在目标之内</translation>
+    </message>
   </context>
 </TS>
