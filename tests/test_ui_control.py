@@ -30,7 +30,7 @@ from tests.ui_services import QT_WARNINGS_FAIL
 
 pytestmark = QT_WARNINGS_FAIL
 
-DEVICES = ("QF1_01", "QF1_02", "QF1_03", "QF1_05", "PM1_05")
+DEVICES = ("QF1_01", "QF1_02", "QF1_03", "QF1_05", "PM1_05", "PS_PUMP")
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +50,12 @@ def make_dialog(qtbot, rig, tmp_path):
     bridge.start()
     dialogs: list[ControlDialog] = []
 
-    def make(device: str, **options) -> tuple[ControlDialog, AuditLog]:
+    def make(device: str, point: str = "command", **options) -> tuple[ControlDialog, AuditLog]:
         audit = AuditLog()
         control = rig.service(audit=audit, registry=LocalSelectionRegistry(), **options)
         services = UiServices(site=rig.site, bridge=bridge, historian=historian,
                               device_status=lambda: dict(rig.acquisition.status), control=control)
-        dialog = ControlDialog(services, device, "wang")
+        dialog = ControlDialog(services, device, "wang", point=point)
         qtbot.addWidget(dialog)
         dialog.show()
         qtbot.waitExposed(dialog)
@@ -172,6 +172,33 @@ def test_the_selection_lapses_in_the_dialog(qtbot, rig, make_dialog):
     assert dialog.log.item(dialog.log.count() - 1).text().endswith("Selection lapsed after 0.6 s")
     assert [r.action for r in audit.records] == [AuditAction.SELECT, AuditAction.CANCEL]
     assert audit.records[-1].reason == "selection lapsed" and rig.value("QF1_03.state") == 1
+
+
+def test_a_pump_over_opc_ua_is_stopped_and_started_through_the_same_path(qtbot, rig, make_dialog):
+    """Seed 001 item 11: loads other than breakers (here a pump on a real OPC UA server)
+    are operated select-before-operate with readback and audit, like a breaker."""
+    tag = "PS_PUMP.pump1_running"
+    qtbot.waitUntil(lambda: rig.value(tag) is not None, timeout=15_000)
+    dialog, audit = make_dialog("PS_PUMP", point="pump1_running")
+    assert (dialog.close_button.text(), dialog.open_button.text()) == ("Start", "Stop")
+    assert {"pump1_speed", "pump1_power"} <= {p.name for p in dialog.target.live_points}
+    assert dialog.target.mode is None and dialog.target.trip_cause is None
+    for value in (0, 1) if rig.value(tag) == 1 else (1, 0):
+        button = dialog.open_button if value == 0 else dialog.close_button
+        qtbot.waitUntil(button.isEnabled, timeout=8000)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        finish(qtbot, dialog, "select")
+        assert not dialog.loads.isVisible()           # no topology switch: no load list
+        assert dialog.selection_label.text().startswith(f"Selected: {'Stop' if value == 0 else 'Start'} ")
+        dialog.password.setText(PASSWORDS["wang"])
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        finish(qtbot, dialog, "confirm")
+        qtbot.mouseClick(dialog.execute_button, Qt.MouseButton.LeftButton)
+        finish(qtbot, dialog, "operate")
+        assert dialog.result is not None and dialog.result.ok, dialog.result
+        assert rig.value(tag) == value
+    assert [r.action for r in audit.records] == [AuditAction.SELECT, AuditAction.CONFIRM, AuditAction.OPERATE,
+                                                  AuditAction.VERIFY, AuditAction.RESULT] * 2
 
 
 def test_every_control_string_has_a_chinese_translation():

@@ -107,3 +107,33 @@ def test_values_and_states_in_chinese(qtbot, tmp_path):
         assert format_value(energy, float("nan")) == "—"
     finally:
         appearance.set_language("en")
+
+
+def test_double_clicking_a_run_command_asks_for_control_and_a_measurement_does_not(qtbot, tmp_path):
+    services, _cache, _st = make_services(tmp_path)
+    view = DevicesView(services)
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.tree.expandAll()
+
+    def double_click(tag: str) -> None:
+        index = view.proxy.mapFromSource(point_index(view, tag, 0))
+        view.tree.scrollTo(index)
+        rect = view.tree.visualRect(index)
+        qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    with qtbot.waitSignal(view.control_requested, timeout=2000) as blocker:
+        double_click("PS_PUMP.pump1_running")
+    assert blocker.args == ["PS_PUMP", "pump1_running"]
+    with qtbot.waitSignal(view.control_requested, timeout=2000) as blocker:
+        double_click("AHU_ADMIN.fan_command")
+    assert blocker.args == ["AHU_ADMIN", "fan_command"]
+    assert "Double-click to operate" in point_index(view, "AHU_ADMIN.fan_command", 0).data(
+        Qt.ItemDataRole.ToolTipRole)
+    with qtbot.assertNotEmitted(view.control_requested, wait=200):
+        double_click("PS_PUMP.pump1_power")            # a measurement
+        double_click("PS_PUMP.pump1_speed_setpoint")   # a set-point: not switched here
+    services.bridge.stop()

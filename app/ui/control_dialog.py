@@ -141,6 +141,8 @@ class ControlDialog(QDialog):
         self._relay = _Relay(self)
         self._relay.finished.connect(self._on_worker_finished)
         dev = self.target.device
+        #: a breaker or switch (close/open, a position); else a load's run command (run/stop, a state)
+        self._switch = self.target.command.name == "command"
         self._tags = {p.name: dev.tag(p.name) for p in dev.points}
         self._watched = set(self._tags.values())
         self.setObjectName("controlDialog")
@@ -289,11 +291,12 @@ class ControlDialog(QDialog):
             area=area, user=self.user, ws=self.control.workstation))
         self.status_box.setTitle(self.tr("Status"))
         self.live_box.setTitle(self.tr("Live values"))
-        for key, text in (("state", self.tr("Position")), ("mode", self.tr("Mode")),
+        position = self.tr("Position") if self._switch else self.tr("State")
+        for key, text in (("state", position), ("mode", self.tr("Mode")),
                           ("trip_cause", self.tr("Last trip cause")), ("comm", self.tr("Communication"))):
             self._status_names[key].setText(text)
-        self.close_button.setText(self.tr("Close"))
-        self.open_button.setText(self.tr("Open"))
+        self.close_button.setText(self._verb(CLOSE))
+        self.open_button.setText(self._verb(OPEN))
         self.reset_button.setText(self.tr("Reset trip"))
         self.confirm_box.setTitle(self.tr("Confirm"))
         self.password.setPlaceholderText(self.tr("Re-enter your password"))
@@ -512,8 +515,7 @@ class ControlDialog(QDialog):
             self.selection = None
         elif step == "select":
             self.selection = outcome
-            verb = self.tr("Close") if outcome.command.value == CLOSE else self.tr("Open")
-            self._log(self.tr("Selected: {verb}").format(verb=verb))
+            self._log(self.tr("Selected: {verb}").format(verb=self._verb(outcome.command.value)))
         elif step == "confirm":
             self.selection = outcome
             self._log(self.tr("Confirmed with password"))
@@ -569,14 +571,16 @@ class ControlDialog(QDialog):
         if self.confirm_box.isHidden():
             self.confirm_box.show()
             self.adjustSize()
-        verb = self.tr("Close") if selection.command.value == CLOSE else self.tr("Open")
+        verb = self._verb(selection.command.value)
         name = self.target.device.name or self.target.device_id
+        if not self._switch:
+            name = f"{name} — {self.target.command.description or self.target.command.name}"
         self.selection_label.setText(self.tr("Selected: {verb} {name}").format(verb=verb, name=name))
         left = max(0.0, selection.expires_at - time.time())
         until = datetime.fromtimestamp(selection.expires_at, self.services.site.tzinfo).strftime("%H:%M:%S")
         self.countdown.setText(self.tr("The selection lapses in {s} s ({until}).").format(
             s=f"{left:.0f}", until=until))
-        opening = selection.command.value == OPEN
+        opening = selection.command.value == OPEN and self.target.node_id is not None  # a topology switch
         self.loads_label.setVisible(opening)
         self.loads.setVisible(opening)
         if opening:
@@ -592,6 +596,12 @@ class ControlDialog(QDialog):
         self.confirm_button.setEnabled(not selection.confirmed and not busy)
         self.execute_button.setEnabled(selection.confirmed and not busy)
         self.cancel_selection_button.setEnabled(not busy)
+
+    def _verb(self, value: int) -> str:
+        """The command's word: Close/Open for a switch, Start/Stop for a load's run command."""
+        if self._switch:
+            return self.tr("Close") if value == CLOSE else self.tr("Open")
+        return self.tr("Start") if value == CLOSE else self.tr("Stop")
 
     def _log(self, text: str) -> None:
         stamp = datetime.now(self.services.site.tzinfo).strftime("%H:%M:%S")

@@ -14,12 +14,12 @@ import math
 from datetime import datetime
 
 from PySide6.QtCore import (QAbstractItemModel, QCoreApplication, QEvent, QModelIndex, QObject,
-                            QSortFilterProxyModel, Qt, QTimer)
+                            QSortFilterProxyModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from app.config import Device
-from app.config.point import Point
+from app.config.point import Point, PointKind
 from app.points import PointValue, Quality
 from app.ui.services import UiServices
 from app.ui.theme import colours
@@ -139,6 +139,13 @@ class DeviceTreeModel(QAbstractItemModel):
                 parent = self.index(i, 0)
                 self.dataChanged.emit(self.index(0, 0, parent), self.index(len(points) - 1, DETAILS, parent))
 
+    def point_at(self, index: QModelIndex) -> tuple[str, Point] | None:
+        """(device id, point) of a point row of this model; None for a device row or no row."""
+        if not index.isValid() or index.internalId() == _DEVICE:
+            return None
+        i = index.internalId() - 1
+        return self._devices[i].id, self._points[i][index.row()]
+
     def is_greyed(self, device_row: int, point_row: int) -> bool:
         """Whether that point is shown greyed (quality not GOOD, no value, or device offline)."""
         pv = self._values[device_row][point_row]
@@ -243,6 +250,8 @@ class DeviceTreeModel(QAbstractItemModel):
                 lines.append(QCoreApplication.translate("DevicesView", "Reason: {reason}").format(reason=pv.reason))
             if not self._online[i]:
                 lines.append(QCoreApplication.translate("DevicesView", "Device offline: value is the last one received"))
+            if is_switchable(point):
+                lines.append(QCoreApplication.translate("DevicesView", "Double-click to operate it (select before operate)"))
             return "\n".join(lines)
         if role == Qt.ItemDataRole.ForegroundRole and greyed and col in (VALUE, QUALITY, UPDATED, DETAILS):
             return colours(self._services.settings.theme).q("bad")
@@ -283,6 +292,11 @@ class AbnormalFilterModel(QSortFilterProxyModel):
         return super().filterAcceptsRow(row, parent)
 
 
+def is_switchable(point: Point) -> bool:
+    """A two-state telecontrol point (0/1: open/close, stop/run), operated through the control dialog."""
+    return point.kind is PointKind.TELECONTROL and {0, 1} <= set(point.states)
+
+
 class DevicesView(QWidget):
     """Every device and point of the site, live.
 
@@ -290,7 +304,16 @@ class DevicesView(QWidget):
     ----------
     services : UiServices
     parent : QWidget, optional
+
+    Signals
+    -------
+    control_requested(str, str)
+        The operator double-clicked a two-state telecontrol point (lighting circuit,
+        fan, pump, AC unit, breaker): device id, point name. The workstation opens the
+        control dialog (select before operate) on it.
     """
+
+    control_requested = Signal(str, str)
 
     def __init__(self, services: UiServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -309,6 +332,7 @@ class DevicesView(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
+        self.tree.doubleClicked.connect(self._on_tree_double_clicked)
         header = self.tree.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, width in ((NAME, 300), (DESCRIPTION, 260), (VALUE, 130), (QUALITY, 130), (UPDATED, 130)):
@@ -334,6 +358,11 @@ class DevicesView(QWidget):
         self.filter_edit.setPlaceholderText(self.tr("Filter devices and points (id, name, description, value)"))
         self.abnormal_check.setText(self.tr("Only points not good"))
         self.model.retranslate()
+
+    def _on_tree_double_clicked(self, index: QModelIndex) -> None:
+        found = self.model.point_at(self.proxy.mapToSource(index))
+        if found is not None and is_switchable(found[1]):
+            self.control_requested.emit(found[0], found[1].name)
 
     def _on_abnormal_toggled(self, on: bool) -> None:
         self.proxy.set_only_abnormal(on)

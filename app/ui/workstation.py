@@ -148,6 +148,9 @@ class Workstation(QObject):
         diagrams = self.window.views.get("diagrams")
         if diagrams is not None:
             diagrams.breaker_clicked.connect(self.open_control)
+        devices = self.window.views.get("devices")
+        if devices is not None:   # lighting circuits, fans, pumps, AC units: the same path
+            devices.control_requested.connect(lambda device_id, point: self.open_control(device_id, point=point))
         self._sync_alarm_user()
 
     def start(self) -> None:
@@ -177,8 +180,12 @@ class Workstation(QObject):
         self.window.close()
 
     # ------------------------------------------------------------------ control
-    def open_control(self, device_id: str, user: str | None = None) -> ControlDialog | None:
+    def open_control(self, device_id: str, user: str | None = None, point: str | None = None) -> ControlDialog | None:
         """Open the control dialog on ``device_id`` for ``user`` (default the unlocked session's).
+
+        ``point`` names the telecontrol point (a breaker's ``command``, a pump's
+        ``pump1_running``); by default the device's ``command``, else its first
+        controllable point.
 
         A user who may not control the device's area gets the dialog read-only (the
         commands disabled, the reason shown); the attempt is audited as ``control.open``
@@ -195,8 +202,11 @@ class Workstation(QObject):
             if info is None:
                 return None
             user = info.name
+        if point is None:
+            points = [p for d, p in self.control.targets if d == device_id]
+            point = "command" if "command" in points or not points else points[0]
         try:
-            target = self.control.target(device_id)
+            target = self.control.target(device_id, point)
         except ControlRefused as refused:
             self.window.statusBar().showMessage(refusal_text(refused.refusal), STATUS_MESSAGE_MS)
             return None
@@ -208,7 +218,7 @@ class Workstation(QObject):
         if self.dialog is not None:
             self.dialog.wait_idle()
             self.dialog.reject()
-        dialog = ControlDialog(self.services, device_id, user, parent=self.window)
+        dialog = ControlDialog(self.services, device_id, user, parent=self.window, point=point)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda _code, d=dialog: self._on_dialog_finished(d))
         self.dialog = dialog

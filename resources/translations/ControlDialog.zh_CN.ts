@@ -92,6 +92,18 @@
       <translation>密码校验失败，选择已撤销。</translation>
     </message>
     <message>
+      <source>State</source>
+      <translation>运行状态</translation>
+    </message>
+    <message>
+      <source>Start</source>
+      <translation>启动</translation>
+    </message>
+    <message>
+      <source>Stop</source>
+      <translation>停止</translation>
+    </message>
+    <message>
       <source>Position</source>
       <translation>分合状态</translation>
     </message>

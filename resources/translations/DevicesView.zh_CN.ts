@@ -4,6 +4,10 @@
   <context>
     <name>DevicesView</name>
     <message>
+      <source>Double-click to operate it (select before operate)</source>
+      <translation>双击进行遥控操作（先选择后执行）</translation>
+    </message>
+    <message>
       <source>Good</source>
       <translation>正常</translation>
     </message>
