@@ -10,6 +10,7 @@ collect   headless collector: acquisition and historian for a site file and a da
 check     validate a site file and list every problem
 db        database schema management (``wattdesk db upgrade``)
 user      user accounts and roles; ``audit`` verify/export the audit log; ``secret`` the secret store
+report    reports into PDF / Excel files (``wattdesk report alarm-health``)
 discover  BACnet Who-Is / OPC UA browse written as device entries for a site file
 """
 
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.cli_discover import register_discover_commands
+from app.cli_report import register_report_commands
 from app.cli_security import register_security_commands
 from app.config import ConfigError, SiteConfig, load_site
 
@@ -248,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--db", help="database URL (default: SQLite in the user data dir)")
     up.set_defaults(func=cmd_db)
     register_security_commands(sub)
+    register_report_commands(sub)
     register_discover_commands(sub)
     return parser
 
