@@ -23,7 +23,17 @@ MAX_LENGTH = 256
 
 
 class PasswordPolicyError(ValueError):
-    """A new password breaks a rule; the message says which (never the password)."""
+    """A new password breaks a rule; the message says which (never the password).
+
+    Attributes
+    ----------
+    rule : str
+        ``too_short``, ``too_long``, ``repeated`` or ``contains_name``, for a translated text.
+    """
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 def hasher() -> PasswordHasher:
@@ -44,13 +54,13 @@ def check_policy(password: str, user_name: str) -> None:
         Naming the rule broken.
     """
     if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(f"a password needs at least {MIN_LENGTH} characters")
+        raise PasswordPolicyError(f"a password needs at least {MIN_LENGTH} characters", "too_short")
     if len(password) > MAX_LENGTH:
-        raise PasswordPolicyError(f"a password may have at most {MAX_LENGTH} characters")
+        raise PasswordPolicyError(f"a password may have at most {MAX_LENGTH} characters", "too_long")
     if len(set(password)) == 1:
-        raise PasswordPolicyError("a password may not be one character repeated")
+        raise PasswordPolicyError("a password may not be one character repeated", "repeated")
     if user_name and user_name.casefold() in password.casefold():
-        raise PasswordPolicyError("a password may not contain the user name")
+        raise PasswordPolicyError("a password may not contain the user name", "contains_name")
 
 
 def hash_password(password: str) -> str:

@@ -39,7 +39,18 @@ ALARM_REFUSALS_REMEMBERED = 10_000
 
 
 class PermissionDenied(PermissionError):
-    """The user may not do this; already audited. The message names user, action and target."""
+    """The user may not do this; already audited. The message names user, action and target.
+
+    Attributes
+    ----------
+    reason : str
+        ``not_permitted`` (no session, locked, unknown or disabled user, or no grant) or
+        ``admin_only`` (needs an administrator: administrator accounts, grants).
+    """
+
+    def __init__(self, message: str, reason: str = "not_permitted") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Account(NamedTuple):
@@ -313,7 +324,7 @@ class SecurityService:
         PasswordPolicyError
         """
         if self.users.count():
-            raise UserError("accounts exist already: an administrator adds users (log in as one)")
+            raise UserError("accounts exist already: an administrator adds users (log in as one)", "accounts_exist")
         return self.users.add(name, Role.ADMIN, password, full_name=full_name, actor=actor)
 
     def list_users(self, *, user: str | None = None) -> list[Account]:
@@ -431,7 +442,8 @@ class SecurityService:
         if info.role is not Role.ADMIN and admin_only():
             self.audit.append(info.name, action, target, result="denied",
                               after={"permission": Permission.MANAGE_USERS.value, "reason": "administrators only"})
-            raise PermissionDenied(f"user {info.name!r} may not {action} {target!r}: administrators only")
+            raise PermissionDenied(f"user {info.name!r} may not {action} {target!r}: administrators only",
+                                   "admin_only")
         return info.name
 
     def _who(self, user: str | None) -> tuple[UserInfo | None, PermissionModel]:
@@ -449,5 +461,5 @@ def _role(role: Role | str) -> Role:
     try:
         return role if isinstance(role, Role) else parse_role(role)
     except ValueError as err:
-        raise UserError(str(err)) from None
+        raise UserError(str(err), "unknown_role") from None
 

@@ -34,7 +34,20 @@ _DUMMY_HASH = hash_password("wattdesk-no-such-user")
 
 
 class UserError(ValueError):
-    """A user operation was refused (unknown user, duplicate name, bad name); the message says why."""
+    """A user operation was refused (unknown user, duplicate name, bad name); the message says why.
+
+    Attributes
+    ----------
+    code : str
+        What was wrong, for a translated text: ``name_empty``, ``name_too_long``,
+        ``name_space``, ``name_control``, ``full_name_too_long``, ``full_name_nul``,
+        ``no_such_user``, ``exists``, ``last_admin``, ``accounts_exist``, ``unknown_role``,
+        ``unavailable`` (the database), or ``""`` (see the message).
+    """
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class AuthError(PermissionError):
@@ -93,27 +106,29 @@ def check_user_name(name: str) -> None:
     UserError
     """
     if not name:
-        raise UserError("a user name may not be empty")
+        raise UserError("a user name may not be empty", "name_empty")
     if len(name) > USER_NAME_MAX:
-        raise UserError(f"a user name may have at most {USER_NAME_MAX} characters, got {len(name)}")
+        raise UserError(f"a user name may have at most {USER_NAME_MAX} characters, got {len(name)}", "name_too_long")
     if name != name.strip():
-        raise UserError("a user name may not begin or end with white space")
+        raise UserError("a user name may not begin or end with white space", "name_space")
     bad = [c for c in name if unicodedata.category(c) == "Cc"]
     if bad:
-        raise UserError(f"a user name may not contain control characters (found {', '.join(map(repr, bad))})")
+        raise UserError(f"a user name may not contain control characters (found {', '.join(map(repr, bad))})",
+                        "name_control")
 
 
 def _full_name(text: str) -> str:
     if len(text) > FULL_NAME_MAX:
-        raise UserError(f"a full name may have at most {FULL_NAME_MAX} characters, got {len(text)}")
+        raise UserError(f"a full name may have at most {FULL_NAME_MAX} characters, got {len(text)}",
+                        "full_name_too_long")
     if "\x00" in text:
-        raise UserError("a full name may not contain NUL characters")
+        raise UserError("a full name may not contain NUL characters", "full_name_nul")
     return text
 
 
 def _db_error(err: SQLAlchemyError) -> UserError:
     return UserError(f"user accounts unavailable ({type(err).__name__}: {err.args[0] if err.args else err}); "
-                     "if the database predates user accounts, run: wattdesk db upgrade")
+                     "if the database predates user accounts, run: wattdesk db upgrade", "unavailable")
 
 
 class UserStore:
@@ -177,7 +192,7 @@ class UserStore:
         """
         row = self._row(name)
         if row is None:
-            raise UserError(f"no user named {name!r}")
+            raise UserError(f"no user named {name!r}", "no_such_user")
         return _info(row)
 
     def permissions(self) -> PermissionModel:
@@ -236,7 +251,7 @@ class UserStore:
                                                    password_hash=hash_password(password), disabled=False,
                                                    failed_logins=0, created_ts=now_ms, password_ts=now_ms))
         except IntegrityError:
-            raise UserError(f"a user named {name!r} already exists") from None
+            raise UserError(f"a user named {name!r} already exists", "exists") from None
         except SQLAlchemyError as err:
             raise _db_error(err) from None
         self._access.invalidate()
@@ -432,7 +447,7 @@ class UserStore:
     def _keep_an_admin(self, name: str) -> None:
         others = [u for u in self.list() if u.role is Role.ADMIN and not u.disabled and u.name != name]
         if not others:
-            raise UserError(f"{name!r} is the last enabled administrator; make another one first")
+            raise UserError(f"{name!r} is the last enabled administrator; make another one first", "last_admin")
 
 
 def _grant_state(grant: Grant, granted: bool) -> dict[str, object]:

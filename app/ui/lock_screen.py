@@ -161,8 +161,11 @@ class SessionGuard(QObject):
     ----------
     window : QMainWindow
         The workstation window; its widget named ``bannerSlot`` (the top bar) stays
-        uncovered. If it has ``set_user(name, role)``, the status bar is kept current;
-        times are shown in its ``services.site.tzinfo`` when it has one.
+        uncovered. If it has ``set_user(name, role)``, it is told of every change of
+        the session (login, lock, unlock, take-over); if it has ``set_security(security)``
+        (:class:`~app.ui.main_window.MainWindow`: the users view, the audit-storage
+        warning), it is given the security service once; times are shown in its
+        ``services.site.tzinfo`` when it has one.
     security : SecurityService
         Holds the logged-in session (its ``idle_timeout_s`` is the lock time).
     emergency : callable, optional
@@ -193,6 +196,9 @@ class SessionGuard(QObject):
         self._timer.setInterval(check_ms)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._timer.start()
+        set_security = getattr(window, "set_security", None)
+        if set_security is not None and getattr(window, "security", None) is None:
+            set_security(security)
         self._show_user()
 
     @property

@@ -10,12 +10,39 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
                                QWidget)
 
-from app.security import AuthError, PasswordPolicyError, SecurityService, Session, UserError
-from app.security.passwords import MIN_LENGTH
+from app.security import AuthError, PasswordPolicyError, PermissionDenied, SecurityService, Session, UserError
+from app.security.passwords import MAX_LENGTH, MIN_LENGTH
+from app.security.users import FULL_NAME_MAX
+from db.security_schema import USER_NAME_MAX
+
+#: Translation context of :func:`security_error_text`.
+ERRORS_CONTEXT = "SecurityErrors"
+#: Operator texts of :class:`PasswordPolicyError` rules, :class:`UserError` codes and
+#: :class:`PermissionDenied` reasons (English source; ``{n}`` is filled in).
+ERROR_TEXTS: dict[str, tuple[str, dict[str, int]]] = {
+    "too_short": ("A password needs at least {n} characters.", {"n": MIN_LENGTH}),
+    "too_long": ("A password may have at most {n} characters.", {"n": MAX_LENGTH}),
+    "repeated": ("A password may not be one character repeated.", {}),
+    "contains_name": ("A password may not contain the user name.", {}),
+    "name_empty": ("Enter a user name.", {}),
+    "name_too_long": ("A user name may have at most {n} characters.", {"n": USER_NAME_MAX}),
+    "name_space": ("A user name may not begin or end with a space.", {}),
+    "name_control": ("A user name may not contain control characters (tabs, line breaks).", {}),
+    "full_name_too_long": ("A full name may have at most {n} characters.", {"n": FULL_NAME_MAX}),
+    "full_name_nul": ("A full name may not contain NUL characters.", {}),
+    "no_such_user": ("This account no longer exists.", {}),
+    "exists": ("An account with this user name exists already.", {}),
+    "last_admin": ("This is the last enabled administrator: make another administrator first.", {}),
+    "accounts_exist": ("Accounts exist already: an administrator adds users.", {}),
+    "unknown_role": ("Unknown role.", {}),
+    "not_permitted": ("Refused: your role may not manage users and roles. The attempt was recorded.", {}),
+    "admin_only": ("Refused: only an administrator may change administrator accounts or what a role may do. "
+                   "The attempt was recorded.", {}),
+}
 
 
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
@@ -34,6 +61,22 @@ def auth_message(widget: QWidget, err: AuthError, tz: tzinfo | None = None) -> s
     if err.reason == "disabled":
         return widget.tr("This account is disabled.")
     return widget.tr("Wrong user name or password.")
+
+
+def security_error_text(err: Exception) -> str:
+    """The operator-facing, translated text of a refused account change.
+
+    Parameters
+    ----------
+    err : PasswordPolicyError, UserError, PermissionDenied or other Exception
+        Known rules and codes get their translated text; anything else (the database
+        unavailable, an unforeseen error) its own message, verbatim.
+    """
+    key = getattr(err, "rule", None) or getattr(err, "code", None) or getattr(err, "reason", None)
+    if isinstance(err, (PasswordPolicyError, UserError, PermissionDenied)) and key in ERROR_TEXTS:
+        source, fields = ERROR_TEXTS[key]
+        return QCoreApplication.translate(ERRORS_CONTEXT, source).format(**fields)
+    return str(err)
 
 
 class LoginDialog(QDialog):
@@ -130,7 +173,7 @@ class FirstRunDialog(QDialog):
             self.security.add_first_admin(name, self.password_edit.text(),
                                           full_name=self.full_name_edit.text(), actor=f"first-run:{name}")
         except (UserError, PasswordPolicyError) as err:
-            self.message.setText(str(err))
+            self.message.setText(security_error_text(err))
             return
         self.created = name
         self.accept()

@@ -7,6 +7,11 @@ health and the logged-in user. Language and theme switch from the View menu.
 Views are ``View(services, parent=None)`` widgets. Those written in other modules
 (diagrams, trends, alarms) are imported when present; a view whose module is absent
 or fails to load gets a disabled navigation entry with the reason in its tooltip.
+
+With a security service (:meth:`MainWindow.set_security`, given by the session guard)
+the window adds the Users & roles view — listed only while the session's user may
+``manage_users`` — and watches the audit log's storage: nothing shows while there is
+room; near the limit the status bar says so in the warning colour.
 """
 
 from __future__ import annotations
@@ -14,23 +19,36 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from app.security import AuditStorage, AuditStoreError, Permission, SecurityService, UserError
 from app.ui.app import Appearance
 from app.ui.health import DbState, Health, health
 from app.ui.services import UiServices
+from app.ui.users_view import UsersView
 
 log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 1000
+#: Milliseconds a status-bar message stays.
+STATUS_MESSAGE_MS = 10_000
+#: How often the audit log's storage is checked, ms (and once when the security service is set).
+AUDIT_CHECK_MS = 10 * 60 * 1000
+
+
+class _AuditRelay(QObject):
+    """Carries an audit-storage check to the GUI thread (queued connection)."""
+
+    checked = Signal(object)   # AuditStorage or AuditStoreError
 
 
 @dataclass(frozen=True)
@@ -136,12 +154,22 @@ class MainWindow(QMainWindow):
 
         self._devices_label = QLabel(self)
         self._db_label = QLabel(self)
+        self._audit_label = QLabel(self)
+        self._audit_label.hide()
         self._user_label = QLabel(self)
         self._user_label.setTextFormat(Qt.TextFormat.PlainText)  # user names are shown verbatim
         self._user: tuple[str, str] = ("", "")
-        for label in (self._devices_label, self._db_label):
+        for label in (self._devices_label, self._db_label, self._audit_label):
             self.statusBar().addWidget(label)
         self.statusBar().addPermanentWidget(self._user_label)
+        self.security: SecurityService | None = None
+        self.audit_storage: AuditStorage | AuditStoreError | None = None
+        self._audit_worker: threading.Thread | None = None
+        self._audit_relay = _AuditRelay(self)
+        self._audit_relay.checked.connect(self._on_audit_checked)
+        self._audit_timer = QTimer(self)
+        self._audit_timer.setInterval(AUDIT_CHECK_MS)
+        self._audit_timer.timeout.connect(self.check_audit_storage)
 
         self._build_menu()
         self._retranslate()
@@ -168,9 +196,59 @@ class MainWindow(QMainWindow):
         widget.show()
 
     def set_user(self, name: str, role: str) -> None:
-        """Show who is logged in (and their role, as display text) in the status bar; ``""``: nobody."""
+        """Show who is logged in (and their role, as display text) in the status bar; ``""``: nobody.
+
+        Also lists or withdraws the Users & roles view for the session's user."""
         self._user = (name, role)
         self._on_status_timer_timeout()
+        self._sync_users_entry()
+
+    def set_security(self, security: SecurityService) -> None:
+        """Add the Users & roles view (listed only for users who may ``manage_users``) and start
+        watching the audit log's storage (now, then every :data:`AUDIT_CHECK_MS`).
+
+        Raises
+        ------
+        RuntimeError
+            A security service was set already.
+        """
+        if self.security is not None:
+            raise RuntimeError("the main window has its security service already")
+        self.security = security
+        site = self.services.site
+        areas = [(a.id, a.name) for root in site.areas for a in root.walk()]
+        view = UsersView(security, areas, site.tzinfo, parent=self.stack)
+        view.finished.connect(lambda _what, _ok: self._sync_users_entry())
+        self.views["users"] = view
+        self.stack.addWidget(view)
+        item = QListWidgetItem(self.navigation)
+        item.setData(Qt.ItemDataRole.UserRole, "users")
+        item.setHidden(True)
+        self._retranslate()
+        self._sync_users_entry()
+        self._audit_timer.start()
+        self.check_audit_storage()
+
+    def check_audit_storage(self) -> None:
+        """Check the audit log's storage on a worker thread; the status bar follows."""
+        if self.security is None or (self._audit_worker is not None and self._audit_worker.is_alive()):
+            return
+        audit, relay = self.security.audit, self._audit_relay
+
+        def work() -> None:
+            try:
+                outcome: AuditStorage | AuditStoreError = audit.storage()
+            except AuditStoreError as err:
+                outcome = err
+            relay.checked.emit(outcome)
+
+        self._audit_worker = threading.Thread(target=work, name="audit-storage", daemon=True)
+        self._audit_worker.start()
+
+    def wait_audit_check(self, timeout_s: float = 30.0) -> None:
+        """Join the audit-storage worker if one runs (tests, closing)."""
+        if self._audit_worker is not None:
+            self._audit_worker.join(timeout_s)
 
     def show_view(self, key: str) -> None:
         """Bring the view ``key`` (see :data:`VIEWS`) to the front.
@@ -182,10 +260,11 @@ class MainWindow(QMainWindow):
         """
         if key not in self.views:
             raise KeyError(f"view {key!r} is not available: {self.unavailable.get(key, 'unknown view')}")
-        for row in range(self.navigation.count()):
-            item = self.navigation.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == key:
-                self.navigation.setCurrentItem(item)
+        item = self._item(key)
+        if item is not None and item.isHidden():
+            raise KeyError(f"view {key!r} is not available to this user")
+        if item is not None:
+            self.navigation.setCurrentItem(item)
         self.stack.setCurrentWidget(self.views[key])
 
     def current_view(self) -> str:
@@ -233,6 +312,7 @@ class MainWindow(QMainWindow):
             "trends": self.tr("Trends"),
             "alarms": self.tr("Alarms & events"),
             "devices": self.tr("Devices"),
+            "users": self.tr("Users & roles"),
         }
         for row in range(self.navigation.count()):
             item = self.navigation.item(row)
@@ -244,12 +324,80 @@ class MainWindow(QMainWindow):
         self._theme_actions["light"].setText(self.tr("Light"))
         self._fullscreen_action.setText(self.tr("Full screen"))
         self._on_status_timer_timeout()
+        if self.audit_storage is not None:
+            self._on_audit_checked(self.audit_storage)
 
     # -- events ---------------------------------------------------------------------------
     def changeEvent(self, event: QEvent) -> None:  # Qt override
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
         super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        self._audit_timer.stop()
+        self.wait_audit_check()
+        users = self.views.get("users")
+        if isinstance(users, UsersView):
+            users.wait_idle()
+        super().closeEvent(event)
+
+    def _item(self, key: str) -> QListWidgetItem | None:
+        for row in range(self.navigation.count()):
+            item = self.navigation.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == key:
+                return item
+        return None
+
+    def _sync_users_entry(self) -> None:
+        """List the Users & roles view while the session's user may manage users; else withdraw
+        it (and what it showed)."""
+        item = self._item("users")
+        if item is None or self.security is None:
+            return
+        session = self.security.session
+        try:
+            allowed = session is not None and self.security.may(Permission.MANAGE_USERS, user=session.user.name)
+        except UserError as err:          # the database cannot be read: nobody gets the view meanwhile
+            log.warning("users view withdrawn: %s", err)
+            allowed = False
+        if allowed == (not item.isHidden()):
+            return
+        item.setHidden(not allowed)
+        view = self.views["users"]
+        if not allowed:
+            if self.stack.currentWidget() is view:
+                self.show_view(next(k for k in self.views if k != "users"))
+                self.statusBar().showMessage(
+                    self.tr("Users & roles closed: your role may no longer manage users."), STATUS_MESSAGE_MS)
+            view.clear()
+
+    def _on_audit_checked(self, outcome: AuditStorage | AuditStoreError) -> None:
+        first = self.audit_storage is None
+        self.audit_storage = outcome
+        if isinstance(outcome, AuditStoreError):
+            log.warning("audit storage not checked: %s", outcome)
+            self._set_status(self._audit_label, self.tr("Audit log storage unknown"), "warning", "")
+            self._audit_label.show()
+            return
+        warning = outcome.warning()
+        if warning is None:
+            self._audit_label.hide()
+            return
+        if first or not self._audit_label.isVisible():
+            log.warning("%s", warning)
+        self._set_status(self._audit_label, self._audit_text(outcome), "warning",
+                         self.tr("Audit records are never deleted. Export and archive them, then give the "
+                                 "database more room."))
+        self._audit_label.show()
+
+    def _audit_text(self, storage: AuditStorage) -> str:
+        def mib(n: int | None) -> str:
+            return f"{(n or 0) / 1024**2:,.0f} MiB"
+
+        if storage.disk_low:
+            return self.tr("Audit log: disk almost full ({free} free)").format(free=mib(storage.free_bytes))
+        return self.tr("Audit log near its storage limit: {used} of {limit}").format(
+            used=mib(storage.bytes_used), limit=mib(storage.limit_bytes))
 
     def _on_navigation_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
         if current is not None:

@@ -75,5 +75,29 @@
       <source>Database DOWN — buffering {n} samples</source>
       <translation>数据库中断 — 已缓存 {n} 条数据</translation>
     </message>
+    <message>
+      <source>Users &amp; roles</source>
+      <translation>用户与角色</translation>
+    </message>
+    <message>
+      <source>Audit log near its storage limit: {used} of {limit}</source>
+      <translation>审计日志接近存储上限：已用 {used} / {limit}</translation>
+    </message>
+    <message>
+      <source>Audit log: disk almost full ({free} free)</source>
+      <translation>审计日志：磁盘将满（剩余 {free}）</translation>
+    </message>
+    <message>
+      <source>Audit log storage unknown</source>
+      <translation>审计日志存储状态未知</translation>
+    </message>
+    <message>
+      <source>Audit records are never deleted. Export and archive them, then give the database more room.</source>
+      <translation>审计记录永不删除。请导出并归档，再为数据库扩充空间。</translation>
+    </message>
+    <message>
+      <source>Users &amp; roles closed: your role may no longer manage users.</source>
+      <translation>“用户与角色”已关闭：您的角色已无权管理用户。</translation>
+    </message>
   </context>
 </TS>

@@ -145,4 +145,75 @@
       <translation>{role}，已锁定</translation>
     </message>
   </context>
+  <context>
+    <name>SecurityErrors</name>
+    <message>
+      <source>A password needs at least {n} characters.</source>
+      <translation>密码至少需要 {n} 个字符。</translation>
+    </message>
+    <message>
+      <source>A password may have at most {n} characters.</source>
+      <translation>密码最多 {n} 个字符。</translation>
+    </message>
+    <message>
+      <source>A password may not be one character repeated.</source>
+      <translation>密码不能由同一个字符重复组成。</translation>
+    </message>
+    <message>
+      <source>A password may not contain the user name.</source>
+      <translation>密码不能包含用户名。</translation>
+    </message>
+    <message>
+      <source>Enter a user name.</source>
+      <translation>请输入用户名。</translation>
+    </message>
+    <message>
+      <source>A user name may have at most {n} characters.</source>
+      <translation>用户名最多 {n} 个字符。</translation>
+    </message>
+    <message>
+      <source>A user name may not begin or end with a space.</source>
+      <translation>用户名首尾不能有空格。</translation>
+    </message>
+    <message>
+      <source>A user name may not contain control characters (tabs, line breaks).</source>
+      <translation>用户名不能包含控制字符（制表符、换行符）。</translation>
+    </message>
+    <message>
+      <source>A full name may have at most {n} characters.</source>
+      <translation>姓名最多 {n} 个字符。</translation>
+    </message>
+    <message>
+      <source>A full name may not contain NUL characters.</source>
+      <translation>姓名不能包含 NUL 字符。</translation>
+    </message>
+    <message>
+      <source>This account no longer exists.</source>
+      <translation>该账户已不存在。</translation>
+    </message>
+    <message>
+      <source>An account with this user name exists already.</source>
+      <translation>已存在同名账户。</translation>
+    </message>
+    <message>
+      <source>This is the last enabled administrator: make another administrator first.</source>
+      <translation>这是最后一个启用的管理员：请先设立另一名管理员。</translation>
+    </message>
+    <message>
+      <source>Accounts exist already: an administrator adds users.</source>
+      <translation>账户已存在：请由管理员添加用户。</translation>
+    </message>
+    <message>
+      <source>Unknown role.</source>
+      <translation>未知角色。</translation>
+    </message>
+    <message>
+      <source>Refused: your role may not manage users and roles. The attempt was recorded.</source>
+      <translation>已拒绝：您的角色无权管理用户和角色。此次尝试已记录。</translation>
+    </message>
+    <message>
+      <source>Refused: only an administrator may change administrator accounts or what a role may do. The attempt was recorded.</source>
+      <translation>已拒绝：只有管理员才能更改管理员账户或角色权限。此次尝试已记录。</translation>
+    </message>
+  </context>
 </TS>
