@@ -52,3 +52,17 @@ def test_staleness_is_shown_and_clears_by_itself(qtbot, tmp_path):
     assert not wall.is_stale()
     assert wall.stale_label.property("state") == "ok"
     services.bridge.stop()
+
+
+def test_the_wall_trend_shows_the_load_meters_without_the_point_tree(qtbot, tmp_path):
+    from app.site_kpis import load_meter_tags
+
+    services, _cache, _st = make_services(tmp_path)
+    wall = WallWindow(services, cycle_s=60)
+    qtbot.addWidget(wall)
+    trends = wall.view("trends")
+    assert trends.points() == load_meter_tags(DEMO)[:4] and trends.points()
+    assert trends.plot.following() == 3600.0
+    assert trends._picker.isHidden()
+    wall.close()
+    services.bridge.stop()

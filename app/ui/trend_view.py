@@ -133,9 +133,13 @@ class _HistoryReader(QObject):
         self._historian = historian
         self._latest: dict[str, int] = {}
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._closed = False
 
     def request(self, generation: int, tag: str, t0: float, t1: float, buckets: int) -> None:
-        """Queue a read; an older request for the same tag not yet started is skipped."""
+        """Queue a read; an older request for the same tag not yet started is skipped.
+        Ignored after :meth:`shutdown` (a range change still settling must not start a thread)."""
+        if self._closed:
+            return
         self._latest[tag] = generation
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="trend-history")
@@ -146,7 +150,8 @@ class _HistoryReader(QObject):
         self._latest.pop(tag, None)
 
     def shutdown(self) -> None:
-        """Cancel queued reads and wait for the running one to end (idempotent)."""
+        """Cancel queued reads and wait for the running one to end (idempotent, final)."""
+        self._closed = True
         self._latest.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -249,7 +254,7 @@ class TrendView(QWidget):
         self._status = QLabel(self)
         self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        left = QWidget(self)
+        left = self._picker = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self._filter)
@@ -335,6 +340,10 @@ class TrendView(QWidget):
         self._span = t1 - t0
         self.plot.set_x_range(t0, t1)
         self._sync_buttons()
+
+    def set_point_picker_visible(self, visible: bool) -> None:
+        """Show or hide the point tree (the wall display shows the chart alone)."""
+        self._picker.setVisible(visible)
 
     def loading(self) -> bool:
         """True while history reads are outstanding."""

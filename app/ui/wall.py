@@ -1,7 +1,8 @@
 """The wall display (``wattdesk wall``): full screen, read-only, rotating views, large type.
 
-Shows the overview KPIs, the single-line diagrams, trends and active alarms (those
-views that are installed) in turn, each for ``settings.wall_cycle_s`` seconds, in the
+Shows the overview KPIs, the single-line diagrams, trends (the site's load meters
+over the last hour, chart and legend only) and active alarms (those views that are
+installed) in turn, each for ``settings.wall_cycle_s`` seconds, in the
 dark theme with large type. It takes no input: mouse and keyboard never reach the
 views, and the views get services without the control service, so nothing can be
 operated from the wall.
@@ -20,11 +21,14 @@ from datetime import datetime
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from app.site_kpis import load_meter_tags
 from app.ui.health import DbState, health
 from app.ui.main_window import VIEWS, load_view
 from app.ui.services import UiServices
 
 WALL_VIEWS = ("overview", "diagrams", "trends", "alarms")
+#: Most load-meter pens the wall's trend shows.
+WALL_TREND_PENS = 4
 STALE_AFTER_S = 15.0
 WALL_STYLE = """
 QWidget { font-size: 15pt; }
@@ -83,6 +87,11 @@ class WallWindow(QWidget):
             if view is not None:
                 self.stack.addWidget(view)
                 self.pages.append(key)
+        trends = self.view("trends")
+        if trends is not None:
+            trends.set_point_picker_visible(False)
+            for tag in load_meter_tags(services.site)[:WALL_TREND_PENS]:
+                trends.add_point(tag)
         for child in self.stack.findChildren(QWidget):
             child.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.stack.installEventFilter(self)
@@ -111,6 +120,10 @@ class WallWindow(QWidget):
         if self.stack.count():
             self.stack.setCurrentIndex((self.stack.currentIndex() + 1) % self.stack.count())
             self._show_page_title()
+
+    def view(self, key: str) -> QWidget | None:
+        """The wall's view ``key`` (see :data:`WALL_VIEWS`), or None if not installed."""
+        return self.stack.widget(self.pages.index(key)) if key in self.pages else None
 
     def current_page(self) -> str:
         """Key of the view on screen."""
@@ -157,6 +170,12 @@ class WallWindow(QWidget):
             self.close()
             return
         event.ignore()
+
+    def closeEvent(self, event) -> None:  # Qt override: end the trend's history reader
+        trends = self.view("trends")
+        if trends is not None:
+            trends.shutdown()
+        super().closeEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:  # Qt override
         if event.type() == QEvent.Type.LanguageChange:
