@@ -256,11 +256,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         report = log.verify()
         for problem in report.problems:
             print(f"record {problem.seq}: {problem.kind}: {problem.detail}")
-        storage = log.storage()
-        if storage.near_limit:
-            print(f"warning: audit storage near its limit: {storage.bytes_used} of {storage.limit_bytes} bytes"
-                  + (f", {storage.free_bytes} bytes free on disk" if storage.free_bytes is not None else ""),
-                  file=sys.stderr)
+        warning = log.storage().warning()
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
         if report.ok:
             print(f"audit log intact: {report.records} records, head #{report.head_seq} {report.head_hash}")
             return 0

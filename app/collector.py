@@ -21,6 +21,7 @@ from app.alarms.opening import historian_opening
 from app.cache import PointCache
 from app.config import SiteConfig
 from app.points import Quality
+from app.security.audit import log_storage
 from db.historian import Historian, PointMeta
 from db.migrate import upgrade
 
@@ -97,8 +98,10 @@ class Collector:
         self._unsubscribe = None
 
     def start(self) -> None:
-        """Upgrade the schema, start the historian and the alarm engine, then acquisition."""
+        """Upgrade the schema (and log a warning if audit storage nears its limit), start the
+        historian and the alarm engine, then acquisition."""
         upgrade(self.db_url)
+        log_storage(self.db_url)                       # audit records are never pruned: warn in time
         self.historian.register_points(point_metadata(self.site))
         self.historian.start()
         self._unsubscribe = self.cache.subscribe(self.historian.submit, replay=False)

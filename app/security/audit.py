@@ -14,6 +14,7 @@ they are bound parameters, never part of a statement, and never formatted.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import socket
 import time
@@ -23,8 +24,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.engine import sqlite_path
+from db.engine import make_engine, sqlite_path
 from db.security_schema import GENESIS_HASH, audit_head, audit_log, canonical_json, chain_hash
+
+log = logging.getLogger(__name__)
 
 #: Fraction of the audit storage limit at which :meth:`AuditLog.storage` warns.
 WARN_FRACTION = 0.8
@@ -134,6 +137,57 @@ class AuditStorage(NamedTuple):
     free_bytes: int | None
     near_limit: bool
 
+    @property
+    def disk_low(self) -> bool:
+        """Whether the warning is for the disk (free space low) rather than the audit log's own size."""
+        return self.near_limit and self.bytes_used < WARN_FRACTION * self.limit_bytes
+
+    def warning(self) -> str | None:
+        """The warning to print or log (English), or ``None`` when there is room."""
+        if not self.near_limit:
+            return None
+        text = (f"audit storage near its limit: {_mib(self.bytes_used)} of {_mib(self.limit_bytes)} used "
+                f"by {self.records} records")
+        if self.free_bytes is not None:
+            text += f", {_mib(self.free_bytes)} free on disk"
+        return text + "; audit records are never pruned: archive them (wattdesk audit export) and add room"
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024**2:.1f} MiB"
+
+
+def log_storage(db_url: str, limit_bytes: int | None = None, min_free_bytes: int | None = None) -> AuditStorage | None:
+    """Check the audit storage of ``db_url`` and log a warning when it nears its limit.
+
+    Called when the collector starts (the workstation checks in its status bar). A
+    database that cannot be checked is logged too, never raised: starting acquisition
+    matters more.
+
+    Parameters
+    ----------
+    db_url : str
+    limit_bytes, min_free_bytes : int, optional
+        See :class:`AuditLog`.
+
+    Returns
+    -------
+    AuditStorage or None
+        ``None`` when the audit log could not be read.
+    """
+    engine = make_engine(db_url)
+    try:
+        storage = AuditLog(engine, "", limit_bytes=limit_bytes, min_free_bytes=min_free_bytes).storage()
+    except AuditStoreError as err:
+        log.warning("audit storage not checked: %s", err)
+        return None
+    finally:
+        engine.dispose()
+    warning = storage.warning()
+    if warning:
+        log.warning("%s", warning)
+    return storage
+
 
 def _missing_tables(err: SQLAlchemyError) -> AuditStoreError:
     return AuditStoreError(f"audit log unavailable ({type(err).__name__}: {err.args[0] if err.args else err}); "
@@ -151,12 +205,21 @@ class AuditLog:
         Recorded with every append unless given per call; default the host name.
     clock : callable
         UTC epoch seconds now.
+    limit_bytes : int, optional
+        Storage the audit log may take; :meth:`storage` warns at :data:`WARN_FRACTION` of it.
+        Default :data:`DEFAULT_LIMIT_BYTES`.
+    min_free_bytes : int, optional
+        Free disk space (SQLite edition) below which :meth:`storage` warns. Default
+        :data:`DEFAULT_MIN_FREE_BYTES`.
     """
 
-    def __init__(self, engine: Engine, workstation: str | None = None, clock: Any = time.time) -> None:
+    def __init__(self, engine: Engine, workstation: str | None = None, clock: Any = time.time,
+                 limit_bytes: int | None = None, min_free_bytes: int | None = None) -> None:
         self.engine = engine
         self.workstation = workstation if workstation is not None else socket.gethostname()
         self._clock = clock
+        self.limit_bytes = DEFAULT_LIMIT_BYTES if limit_bytes is None else limit_bytes
+        self.min_free_bytes = DEFAULT_MIN_FREE_BYTES if min_free_bytes is None else min_free_bytes
 
     def append(self, user: str, action: str, target: str = "", *, before: Any = None, after: Any = None,
                result: str = "ok", workstation: str | None = None) -> AuditRecord:
@@ -281,14 +344,20 @@ class AuditLog:
             problems.append(AuditProblem(last_seq, "head", detail))
         return VerifyReport(count, head.seq, head.hash, problems)
 
-    def storage(self, limit_bytes: int = DEFAULT_LIMIT_BYTES,
-                min_free_bytes: int = DEFAULT_MIN_FREE_BYTES) -> AuditStorage:
+    def storage(self, limit_bytes: int | None = None, min_free_bytes: int | None = None) -> AuditStorage:
         """How much room the audit log takes, and whether it nears ``limit_bytes``.
+
+        Parameters
+        ----------
+        limit_bytes, min_free_bytes : int, optional
+            Default :attr:`limit_bytes` and :attr:`min_free_bytes`.
 
         Raises
         ------
         AuditStoreError
         """
+        limit_bytes = self.limit_bytes if limit_bytes is None else limit_bytes
+        min_free_bytes = self.min_free_bytes if min_free_bytes is None else min_free_bytes
         c = audit_log.c
         try:
             with self.engine.connect() as conn:
