@@ -29,6 +29,8 @@ devices:
   - {id: M2, area: A1, protocol: dlt645, host: 10.0.0.7, meter: "12346", version: "1997",
      points: [{name: E, kind: accumulator, di: 0x9010}, {name: X, kind: telemetry, di: 0x9999, format: XXX.X}]}
   - {id: ENV, area: A1, protocol: mqtt, host: broker, topic_prefix: site/room1/, template: env_sensor_mqtt}
+  - {id: SPB, area: A1, protocol: mqtt, host: broker, sparkplug: {group_id: Plant, edge_node_id: GW1, device_id: Meter1},
+     points: [{name: P, kind: telemetry, unit: kW, metric: Power}, {name: Q, kind: telecontrol, metric: Breaker/Closed}]}
 """
 
 
@@ -62,6 +64,11 @@ def test_driver_views_of_every_protocol(tmp_path):
     ventilation = next(p for p in points if p.name == "ventilation")
     assert (co2.topic, co2.path, co2.command_topic) == ("site/room1/state", "co2", None)
     assert ventilation.command_topic == "site/room1/set/ventilation"
+    params, points = site.device("SPB").mqtt()
+    assert (params.sparkplug.group_id, params.sparkplug.edge_node_id, params.sparkplug.device_id) == (
+        "Plant", "GW1", "Meter1")
+    assert [(p.name, p.metric, p.topic, p.writable) for p in points] == [
+        ("P", "Power", "", False), ("Q", "Breaker/Closed", "", True)]
     with pytest.raises(ValueError, match="speaks dlt645, not modbus"):
         site.device("M1").modbus()
 
@@ -267,6 +274,45 @@ devices:
     password: {service: s, username: u} #!
     template: env_sensor_mqtt
 """, "devices[0].password", "a password needs 'username'"),
+    ("Sparkplug B point with a topic", """
+devices:
+  - id: D1
+    area: A1
+    protocol: mqtt
+    host: h
+    sparkplug: {group_id: G, edge_node_id: N}
+    points:
+      - {name: p, kind: telemetry, topic: a/b} #!
+""", "devices[0].points[0].topic", "of Sparkplug B device 'D1' needs 'metric' (not 'topic')"),
+    ("metric on a JSON MQTT device", """
+devices:
+  - id: D1
+    area: A1
+    protocol: mqtt
+    host: h
+    points:
+      - {name: p, kind: telemetry, metric: Power} #!
+""", "devices[0].points[0].metric", "names a Sparkplug B metric but device 'D1' has no 'sparkplug'"),
+    ("metric with a JSON path", """
+devices:
+  - id: D1
+    area: A1
+    protocol: mqtt
+    host: h
+    sparkplug: {group_id: G, edge_node_id: N}
+    points:
+      - {name: p, kind: telemetry, metric: Power, path: a.b} #!
+""", "devices[0].points[0].path", "'path' applies to JSON topics, not to a Sparkplug B metric"),
+    ("Sparkplug B id with a slash", """
+devices:
+  - id: D1
+    area: A1
+    protocol: mqtt
+    host: h
+    sparkplug: {group_id: G/x, edge_node_id: N} #!
+    points:
+      - {name: p, kind: telemetry, metric: Power}
+""", "devices[0].sparkplug.group_id", "String should match pattern"),
     ("BACnet without host", """
 devices:
   - {id: D1, area: A1, protocol: bacnet_ip, template: ahu_controller_bacnet} #!

@@ -28,7 +28,7 @@ from drivers.bacnet.spec import BacnetParams, BacnetPoint
 from drivers.dlt645.codec import Version
 from drivers.dlt645.spec import Dlt645Params, Dlt645Point
 from drivers.modbus.spec import ModbusParams, ModbusPoint
-from drivers.mqtt.spec import MqttParams, MqttPoint
+from drivers.mqtt.spec import MqttParams, MqttPoint, SparkplugAddress
 from drivers.opcua.spec import AcquisitionMode, DeadbandType, OpcUaParams, OpcUaPoint, SecurityMode
 
 
@@ -66,7 +66,7 @@ PROTOCOL_FIELDS: dict[Protocol, frozenset[str]] = {
     Protocol.DLT645: frozenset({"meter", "version", "host", "port", "serial_port", "baudrate", "parity",
                                 "retries", "silence_s"}),
     Protocol.MQTT: frozenset({"host", "port", "client_id", "username", "password", "keepalive_s", "qos",
-                              "stale_after_s", "topic_prefix"}),
+                              "stale_after_s", "topic_prefix", "sparkplug"}),
 }
 #: Defaults that differ by protocol, applied where the device does not set the field.
 PROTOCOL_DEFAULTS: dict[str, dict[str, object]] = {
@@ -75,6 +75,27 @@ PROTOCOL_DEFAULTS: dict[str, dict[str, object]] = {
     "dlt645": {"port": 8899, "baudrate": 2400, "parity": "E"},
     "mqtt": {"port": 1883, "timeout_s": 2.0},
 }
+
+
+_TOPIC_LEVEL = r"^[^/+#\s]+$"
+
+
+class SparkplugSource(BaseModel):
+    """MQTT device fed by Sparkplug B: the edge node and (optionally) the device behind it.
+
+    Attributes
+    ----------
+    group_id, edge_node_id : str
+        Sparkplug B group and edge node ids (one topic level each).
+    device_id : str | None
+        The device behind the node; absent: the node's own metrics (NBIRTH/NDATA).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group_id: str = Field(pattern=_TOPIC_LEVEL)
+    edge_node_id: str = Field(pattern=_TOPIC_LEVEL)
+    device_id: str | None = Field(default=None, pattern=_TOPIC_LEVEL)
 
 
 def _freeze_ratings(mapping: Mapping[str, float]) -> Mapping[str, float]:
@@ -182,6 +203,9 @@ class Device(BaseModel):
     topic_prefix : str
         MQTT: put before every point's ``topic`` and ``command_topic`` with a ``/`` (a
         template's points name topics under the device's own base topic).
+    sparkplug : SparkplugSource | None
+        MQTT: decode Sparkplug B from this edge node (and device) instead of JSON topics;
+        the points then name a ``metric`` each.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -232,6 +256,7 @@ class Device(BaseModel):
     qos: int = Field(default=1, ge=0, le=2)
     stale_after_s: Finite | None = Field(default=None, gt=0.0)
     topic_prefix: str = Field(default="", pattern=r"^[^#+]*$")
+    sparkplug: SparkplugSource | None = None
 
     _by_name: dict[str, Point] = PrivateAttr(default_factory=dict)
 
@@ -429,7 +454,12 @@ class Device(BaseModel):
             device_id=self.id, host=self.host or "127.0.0.1", port=self.port, client_id=self.client_id,
             username=self.username, password=password, keepalive_s=self.keepalive_s, qos=self.qos,
             stale_after_s=self.stale_after_s, timeout_s=self.timeout_s,
+            sparkplug=None if self.sparkplug is None else SparkplugAddress(
+                self.sparkplug.group_id, self.sparkplug.edge_node_id, self.sparkplug.device_id),
         )
+        if self.sparkplug is not None:
+            return params, [MqttPoint(name=p.name, metric=p.metric, scale=p.scale, writable=p.writable)
+                            for p in self.points]
         prefix = self.topic_prefix.rstrip("/") + "/" if self.topic_prefix else ""
         points = [MqttPoint(name=p.name, topic=prefix + (p.topic or ""), path=p.path or "", scale=p.scale,
                             command_topic=prefix + p.command_topic if p.command_topic else None,

@@ -378,6 +378,8 @@ class _SiteLoader:
                 found.append(("host", "dlt645 needs 'host' (a serial-to-TCP gateway) or 'serial_port'"))
             elif device.host and device.serial_port:
                 found.append(("serial_port", "give 'host' (gateway) or 'serial_port', not both"))
+        if protocol is Protocol.MQTT and device.sparkplug is not None and device.topic_prefix:
+            found.append(("topic_prefix", "a Sparkplug B device has no topic_prefix: its topics are spBv1.0/..."))
         if protocol in (Protocol.OPC_UA, Protocol.MQTT) and device.password is not None and not device.username:
             found.append(("password", "a password needs 'username'"))
         self.problems.extend(self.doc.problem((*here, field), message) for field, message in found)
@@ -396,6 +398,11 @@ class _SiteLoader:
                 message = dlt645_point_problem(device.version, point.di, point.format)
                 if message:
                     self.problems.append(draft.problem(("di",), message))
+            elif family == "mqtt" and (device.sparkplug is None) != (point.metric is None):
+                self.problems.append(draft.problem(("metric",) if point.metric else ("topic",), (
+                    f"point {point.name!r} names a Sparkplug B metric but device {device.id!r} has no 'sparkplug'"
+                    if point.metric else
+                    f"point {point.name!r} of Sparkplug B device {device.id!r} needs 'metric' (not 'topic')")))
 
     def _check_endpoint(self, device: Device, here: FieldPath, endpoints: dict[tuple[Any, ...], Device],
                         serial_settings: dict[str, Device]) -> None:

@@ -37,10 +37,10 @@ ADDRESS_FIELDS: dict[str, tuple[str, ...]] = {
     "bacnet": ("object", "priority"),
     "opcua": ("node", "sampling_interval_s", "deadband_type"),
     "dlt645": ("di", "format", "signed", "index"),
-    "mqtt": ("topic", "path", "command_topic", "retain_command"),
+    "mqtt": ("topic", "metric", "path", "command_topic", "retain_command"),
 }
 #: how many leading fields of each family's :data:`ADDRESS_FIELDS` entry select the family
-_KEY_FIELDS = {"modbus": 3, "bacnet": 1, "opcua": 1, "dlt645": 1, "mqtt": 1}
+_KEY_FIELDS = {"modbus": 3, "bacnet": 1, "opcua": 1, "dlt645": 1, "mqtt": 2}
 #: Families whose drivers apply ``scale`` (``engineering = raw * scale``, plus ``offset`` for Modbus).
 SCALED_FAMILIES = frozenset({"modbus", "dlt645", "mqtt"})
 #: BACnet object types as written in a point's ``object`` (``"analog-input:3"``).
@@ -157,6 +157,9 @@ class Point(BaseModel):
         MQTT: writes publish the value here (a writable MQTT point needs it).
     retain_command : bool | None
         MQTT: publish commands retained (default false).
+    metric : str | None
+        MQTT with Sparkplug B: the metric's name in the birth certificate (instead of
+        ``topic``/``path``); a writable point is commanded by DCMD.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -193,6 +196,7 @@ class Point(BaseModel):
     path: str | None = None
     command_topic: str | None = Field(default=None, min_length=1)
     retain_command: StrictBool | None = None
+    metric: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -211,7 +215,7 @@ class Point(BaseModel):
         """Protocol family of the point's address (a key of :data:`ADDRESS_FIELDS`).
 
         The family of the first address field that is set (``table``/``address``/``type``
-        for Modbus, ``object``, ``node``, ``di``, ``topic``); None when none is.
+        for Modbus, ``object``, ``node``, ``di``, ``topic``/``metric``); None when none is.
         """
         given = self.model_fields_set
         for family, fields in ADDRESS_FIELDS.items():
@@ -246,7 +250,7 @@ class Point(BaseModel):
 FAMILY_LABELS = {"modbus": "Modbus", "bacnet": "BACnet", "opcua": "OPC UA", "dlt645": "DL/T 645",
                  "mqtt": "MQTT"}
 _NO_ADDRESS = ("a point needs an address: table, address and type (Modbus), object (BACnet), "
-               "node (OPC UA), di (DL/T 645) or topic (MQTT)")
+               "node (OPC UA), di (DL/T 645), topic or metric (MQTT)")
 _BACNET_MAX_INSTANCE = 4194302
 
 
@@ -292,6 +296,9 @@ def point_rule_violations(point: Point) -> list[tuple[str, str]]:
     elif family == "dlt645" and point.writable:
         found.append(("kind" if point.kind is PointKind.TELECONTROL else "writable",
                       "DL/T 645 meter points are read-only"))
+    elif family == "mqtt" and point.metric is not None:
+        found += [(f, f"'{f}' applies to JSON topics, not to a Sparkplug B metric")
+                  for f in ("topic", "path", "command_topic", "retain_command") if getattr(point, f) is not None]
     elif family == "mqtt" and point.writable and point.command_topic is None:
         found.append(("command_topic", "a writable MQTT point needs 'command_topic' to publish commands to"))
     if point.rollover is not None and point.kind is not PointKind.ACCUMULATOR:

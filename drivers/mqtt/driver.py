@@ -10,6 +10,13 @@ Quality: a point is GOOD from its last message while the broker connection is
 up; BAD with the reason when the payload does not give a number at the path,
 when no message arrived yet or for ``stale_after_s``, or while the broker is
 unreachable (the last value is kept, stale).
+
+With :attr:`MqttParams.sparkplug` the device is a Sparkplug B edge node or a device
+behind one (:mod:`drivers.mqtt.sparkplug`): points follow metrics by name through the
+birth certificates' aliases; on connect, on a ``seq`` gap, on data with no birth and on
+an unknown alias the driver asks the node for a rebirth (NCMD ``Node Control/Rebirth``,
+at most once per ``timeout_s``); DDEATH/NDEATH turn the points BAD with the reason;
+writes are DCMD (NCMD for node metrics) with the datatype from the birth.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ import paho.mqtt.client as mqtt
 from app.points import PointValue, Quality
 from drivers.base import Driver, DriverError, DriverTimeout
 from drivers.mqtt.payload import PayloadError, extract
+from drivers.mqtt.sparkplug import REBIRTH_METRIC, SparkplugTracker
+from drivers.mqtt.sparkplug_codec import DataType, SparkplugError, SpbMetric, encode_payload, parse_topic
 from drivers.mqtt.spec import MqttParams, MqttPoint
 
 __all__ = ["MqttDriver"]
@@ -43,6 +52,10 @@ def _check(params: MqttParams, points: Sequence[MqttPoint]) -> None:
         raise ValueError(f"{where}: qos must be 0, 1 or 2, got {params.qos!r}")
     if not params.timeout_s > 0 or params.keepalive_s < 1:
         raise ValueError(f"{where}: timeout_s must be > 0 and keepalive_s >= 1")
+    spb = params.sparkplug
+    if spb is not None and not all(part and not set(part) & set("/+#") for part in (
+            spb.group_id, spb.edge_node_id, spb.device_id if spb.device_id is not None else "-")):
+        raise ValueError(f"{where}: Sparkplug B group, edge node and device ids must be non-empty topic levels")
     names: set[str] = set()
     for point in points:
         what = f"{where}, point {point.name!r}"
@@ -51,6 +64,12 @@ def _check(params: MqttParams, points: Sequence[MqttPoint]) -> None:
         names.add(point.name)
         if point.scale == 0:
             raise ValueError(f"{what}: scale must not be 0")
+        if params.sparkplug is not None:
+            if not point.metric or point.topic or point.path or point.command_topic:
+                raise ValueError(f"{what}: a Sparkplug B point names its metric (no topic, path or command_topic)")
+            continue
+        if point.metric is not None or point.writable:
+            raise ValueError(f"{what}: metric and writable apply to Sparkplug B devices")
         if not point.topic or "\x00" in point.topic:
             raise ValueError(f"{what}: topic must not be empty")
         for level in point.topic.split("/"):
@@ -90,6 +109,13 @@ class MqttDriver(Driver):
         self._reason = "not connected yet"
         self._client: mqtt.Client | None = None
         self._online = False
+        self._tracker = None if params.sparkplug is None else SparkplugTracker(
+            params.sparkplug, sorted({p.metric for p in points if p.metric}))
+        self._by_metric: dict[str, list[str]] = {}
+        for point in points:
+            if point.metric:
+                self._by_metric.setdefault(point.metric, []).append(point.name)
+        self._rebirth_at = float("-inf")   # time.monotonic() of the last rebirth request
 
     @property
     def online(self) -> bool:
@@ -145,14 +171,18 @@ class MqttDriver(Driver):
         spec = self._points.get(point)
         if spec is None:
             raise DriverError(f"{where}: no such point")
-        if spec.command_topic is None:
+        if spec.command_topic is None and not spec.writable:
             raise DriverError(f"{where}: point is not writable (no command_topic)")
         with self._lock:
             connected, reason = self._connected, self._reason
         if self._client is None or not connected:
             raise DriverError(f"{where}: {reason}")
-        payload = json.dumps(value / spec.scale)
-        info = self._client.publish(spec.command_topic, payload, qos=self.params.qos, retain=spec.retain_command)
+        if self.params.sparkplug is not None:
+            topic, payload, retain = self._sparkplug_command(spec, value, where)
+        else:
+            topic, payload, retain = spec.command_topic or "", json.dumps(value / spec.scale).encode(), \
+                spec.retain_command
+        info = self._client.publish(topic, payload, qos=self.params.qos, retain=retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise DriverError(f"{where}: publish refused: {mqtt.error_string(info.rc)}")
         try:
@@ -172,6 +202,32 @@ class MqttDriver(Driver):
             self._connected = False
             self._reason = "closed"
         self._online = False
+
+    def _sparkplug_command(self, spec: MqttPoint, value: float, where: str) -> tuple[str, bytes, bool]:
+        """Topic and payload of a DCMD (NCMD) setting ``spec``'s metric; Sparkplug commands are never retained."""
+        assert self._tracker is not None and self.params.sparkplug is not None and spec.metric is not None
+        with self._lock:
+            born, datatype = self._tracker.born, self._tracker.datatypes.get(spec.metric)
+        if not born or datatype is None:
+            raise DriverError(f"{where}: no birth certificate defines metric {spec.metric!r} yet")
+        raw = value / spec.scale
+        if datatype == DataType.BOOLEAN:
+            if raw not in (0, 1):
+                raise DriverError(f"{where}: Boolean metric takes 0 or 1, got {value!r}")
+            encoded: bool | int | float = bool(raw)
+        elif datatype in (DataType.FLOAT, DataType.DOUBLE):
+            encoded = float(raw)
+        elif datatype in {t.value for t in DataType} - {DataType.STRING, DataType.TEXT, DataType.DATETIME}:
+            if not float(raw).is_integer():
+                raise DriverError(f"{where}: {DataType(datatype).name} metric takes a whole number, got {raw!r}")
+            encoded = int(raw)
+        else:
+            raise DriverError(f"{where}: metric {spec.metric!r} is not a number (datatype {datatype})")
+        try:
+            payload = encode_payload([SpbMetric(spec.metric, None, datatype, encoded)], timestamp=int(time.time() * 1000))
+        except SparkplugError as exc:
+            raise DriverError(f"{where}: {exc}") from None
+        return self.params.sparkplug.command_topic, payload, False
 
     # -- paho callbacks (network thread) -------------------------------------------
 
@@ -202,13 +258,18 @@ class MqttDriver(Driver):
                 self._connected = False
                 self._reason = f"broker {self._where} refused the connection: {reason_code}"
             return
-        topics = sorted({p.topic for p in self._points.values()})
+        if self.params.sparkplug is not None:
+            topics = self.params.sparkplug.subscriptions
+        else:
+            topics = sorted({p.topic for p in self._points.values()})
         if topics:
             client.subscribe([(topic, self.params.qos) for topic in topics])
         with self._lock:
             self._connected = True
             self._reason = ""
         log.info("mqtt device %s: connected to %s", self.device_id, self._where)
+        if self._tracker is not None:   # births are not retained: ask for them
+            self._request_rebirth(client, "connected")
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
         with self._lock:
@@ -224,6 +285,9 @@ class MqttDriver(Driver):
             log.warning("mqtt device %s: disconnected from %s: %s", self.device_id, self._where, reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if self._tracker is not None:
+            self._on_sparkplug(client, message)
+            return
         now, mono = time.time(), time.monotonic()
         updates = {}
         for name, point in self._points.items():
@@ -241,3 +305,45 @@ class MqttDriver(Driver):
                 self._latest.update(updates)
                 for name in updates:
                     self._heard[name] = mono
+
+    def _on_sparkplug(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
+        assert self._tracker is not None
+        now, mono = time.time(), time.monotonic()
+        updates: dict[str, PointValue] = {}
+        try:
+            topic = parse_topic(message.topic)
+            with self._lock:
+                outcome = self._tracker.handle(topic, message.payload)
+        except SparkplugError as exc:
+            for names in self._by_metric.values():
+                for name in names:
+                    updates[name] = PointValue(self._tags[name], None, Quality.BAD, now, f"{exc} ({message.topic})")
+            rebirth = "malformed message"
+        else:
+            for metric, state in outcome.metrics.items():
+                for name in self._by_metric.get(metric, ()):
+                    if state.reason:
+                        updates[name] = PointValue(self._tags[name], None, Quality.BAD, now, state.reason)
+                    else:
+                        value = state.value * self._points[name].scale  # type: ignore[operator]
+                        updates[name] = PointValue(self._tags[name], value, Quality.GOOD, now)
+            rebirth = outcome.rebirth
+        if updates:
+            with self._lock:
+                self._latest.update(updates)
+                for name in updates:
+                    self._heard[name] = mono
+        if rebirth:
+            self._request_rebirth(client, rebirth)
+
+    def _request_rebirth(self, client: mqtt.Client, why: str) -> None:
+        """NCMD ``Node Control/Rebirth`` = true, unless one went out less than ``timeout_s`` ago."""
+        assert self.params.sparkplug is not None
+        mono = time.monotonic()
+        if mono - self._rebirth_at < self.params.timeout_s:
+            return
+        self._rebirth_at = mono
+        log.info("mqtt device %s: requesting a Sparkplug B rebirth (%s)", self.device_id, why)
+        payload = encode_payload([SpbMetric(REBIRTH_METRIC, None, DataType.BOOLEAN, True)],
+                                 timestamp=int(time.time() * 1000))
+        client.publish(self.params.sparkplug.node_command_topic, payload, qos=0)
