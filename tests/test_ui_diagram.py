@@ -356,3 +356,27 @@ def test_theme_switched_while_hidden_is_applied_when_shown(qtbot, tmp_path):
     settings.theme = "light"                    # the theme switch's style change is not seen
     view.show()
     assert view.sheet_scene("overview").scene.backgroundBrush().color().name() != dark_bg
+
+
+def test_coordinates_given_for_some_nodes_are_honoured_and_the_rest_follow(qtbot, tmp_path):
+    path = tmp_path / "site.yaml"
+    path.write_text("""
+site: {name: t, timezone: Asia/Shanghai}
+devices: []
+topology:
+  - {id: IL, kind: incoming_line, diagram: 低压, x: 40, y: 0}
+  - {id: B, kind: busbar, upstream: [IL], diagram: 低压, x: 400, y: 300}
+  - {id: F1, kind: feeder, upstream: [B], diagram: 低压}
+  - {id: F2, kind: feeder, upstream: [B], diagram: 低压}
+  - {id: L1, kind: load, upstream: [F1], diagram: 低压}
+  - {id: L2, kind: load, upstream: [F2], diagram: 低压, x: 900, y: 700}
+""", encoding="utf-8")
+    site = load_site(path)
+    view, _ = make_view(qtbot, tmp_path, site=site)
+    sheet = view.sheet_scene("diagram:低压")
+    pos = {n: (s.pos().x(), s.pos().y()) for n, s in sheet.symbols.items()}
+    assert not sheet.layout.from_file
+    assert pos["IL"] == (40.0, 0.0) and pos["B"] == (400.0, 300.0) and pos["L2"] == (900.0, 700.0)
+    # the feeders hang under the busbar placed by hand, one on each side, as laid out
+    assert pos["F1"][1] == pos["F2"][1] > 300.0 and pos["F1"][0] < 400.0 < pos["F2"][0]
+    assert pos["L1"][0] == pos["F1"][0] and pos["L1"][1] > pos["F1"][1]

@@ -14,7 +14,11 @@ that node lives; one connector per (node, target sheet, direction).
 Layout
 ------
 A sheet whose nodes all have ``x``/``y`` is drawn at those coordinates (scene px).
-Otherwise it is laid out in layers: each node one row below its deepest feeder, loads
+Otherwise it is laid out automatically, and the nodes that live on the sheet (not those
+drawn there for context, such as a panel's transformer) and have ``x``/``y`` are put at
+them; every other node moves with its nearest placed feeder on the sheet (or with the
+first placed node), so a circuit keeps its shape under a busbar placed by hand.
+The automatic layout is in layers: each node one row below its deepest feeder, loads
 on the bottom row, leaves one column apart in file order, every other node centred over
 what it feeds, a bus tie in a column of its own beside its busbar.
 """
@@ -75,6 +79,9 @@ class Sheet:
     connectors : tuple[Connector, ...]
     busbar : str | None
         The busbar of a panel sheet.
+    own : frozenset[str]
+        Nodes that live on this sheet (the rest are drawn for context); their
+        coordinates are honoured here.
     """
 
     id: str
@@ -82,6 +89,7 @@ class Sheet:
     nodes: tuple[str, ...]
     connectors: tuple[Connector, ...] = ()
     busbar: str | None = None
+    own: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,8 +119,8 @@ def build_sheets(topo: Topology) -> list[Sheet]:
         order = list(dict.fromkeys(home.values()))
         members = {sid: [n for n in nodes if home[n] == sid] for sid in order}
         titles = {sid: sid.split(":", 1)[1] for sid in order}
-        return [Sheet(sid, titles[sid], tuple(members[sid]), _connectors(topo, sid, members[sid], home))
-                for sid in order]
+        return [Sheet(sid, titles[sid], tuple(members[sid]), _connectors(topo, sid, members[sid], home),
+                      own=frozenset(members[sid])) for sid in order]
 
     home: dict[str, str] = {n: OVERVIEW for n in nodes}
     panels: list[str] = []
@@ -129,7 +137,8 @@ def build_sheets(topo: Topology) -> list[Sheet]:
                 home[n] = f"panel:{bus_id}"
     overview = [n for n in nodes if home[n] == OVERVIEW
                 or (nodes[n].kind is NodeKind.BUSBAR and any(home[u] == OVERVIEW for u in nodes[n].upstream))]
-    sheets = [Sheet(OVERVIEW, "", tuple(overview), _connectors(topo, OVERVIEW, overview, home))]
+    sheets = [Sheet(OVERVIEW, "", tuple(overview), _connectors(topo, OVERVIEW, overview, home),
+                    own=frozenset(n for n in overview if home[n] == OVERVIEW))]
     for bus_id in panels:
         sid = f"panel:{bus_id}"
         wanted = {bus_id, *nodes[bus_id].upstream}
@@ -137,7 +146,8 @@ def build_sheets(topo: Topology) -> list[Sheet]:
         wanted.update(n for n in nodes if home[n] == sid)
         members = [n for n in nodes if n in wanted]
         sheets.append(Sheet(sid, nodes[bus_id].name or bus_id, tuple(members),
-                            _connectors(topo, sid, members, home), busbar=bus_id))
+                            _connectors(topo, sid, members, home), busbar=bus_id,
+                            own=frozenset(n for n in members if home[n] == sid)))
     return sheets
 
 
@@ -178,15 +188,51 @@ def _connectors(topo: Topology, sheet_id: str, members: list[str], home: dict[st
 
 
 def layout_sheet(topo: Topology, sheet: Sheet) -> SheetLayout:
-    """Positions for ``sheet``: the file's coordinates if every node has them, else automatic."""
+    """Positions for ``sheet``: the file's coordinates if every node has them, else automatic
+    with the sheet's own nodes that have coordinates put at them (see the module's notes)."""
     nodes = topo.nodes
-    if all(nodes[n].x is not None and nodes[n].y is not None for n in sheet.nodes):
-        positions = {n: (float(nodes[n].x), float(nodes[n].y)) for n in sheet.nodes}  # type: ignore[arg-type]
-        layout = SheetLayout(positions, from_file=True)
+    placed = {n: (float(nodes[n].x), float(nodes[n].y)) for n in sheet.nodes  # type: ignore[arg-type]
+              if nodes[n].x is not None and nodes[n].y is not None}
+    if len(placed) == len(sheet.nodes):
+        layout = SheetLayout(placed, from_file=True)
     else:
         layout = _auto_layout(topo, sheet)
+        own = {n: xy for n, xy in placed.items() if n in sheet.own}
+        if own:
+            _move_to_file_positions(topo, sheet, layout.positions, own)
     layout.bus_spans = _bus_spans(topo, sheet, layout.positions)
     return layout
+
+
+def _move_to_file_positions(topo: Topology, sheet: Sheet, positions: dict[str, tuple[float, float]],
+                            placed: dict[str, tuple[float, float]]) -> None:
+    """Put ``placed`` nodes at their coordinates; shift every other node by the shift of its
+    nearest placed feeder on the sheet, else by that of the first placed node."""
+    on_sheet = set(sheet.nodes)
+    shift = {n: (x - positions[n][0], y - positions[n][1]) for n, (x, y) in placed.items()}
+    default = shift[next(n for n in sheet.nodes if n in placed)]
+
+    def nearest_placed_feeder(n: str) -> str | None:
+        queue, seen = [n], {n}
+        while queue:
+            current = queue.pop(0)
+            for u in topo.nodes[current].upstream:
+                if u in on_sheet and u not in seen:
+                    if u in placed:
+                        return u
+                    seen.add(u)
+                    queue.append(u)
+        return None
+
+    moved = {}
+    for n in sheet.nodes:
+        if n in placed:
+            moved[n] = placed[n]
+            continue
+        feeder = nearest_placed_feeder(n)
+        dx, dy = shift[feeder] if feeder is not None else default
+        moved[n] = (positions[n][0] + dx, positions[n][1] + dy)
+    positions.update(moved)
 
 
 def _auto_layout(topo: Topology, sheet: Sheet) -> SheetLayout:
