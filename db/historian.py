@@ -5,10 +5,14 @@ queue. A writer thread takes batches from the queue, writes each in one transact
 (samples only, idempotent, their 15-minute buckets marked dirty) and removes them
 from the queue only after the commit; then it calls :attr:`Historian.on_commit`.
 Between batches the same thread folds dirty buckets into the rollups in bounded
-steps (:meth:`db.store.SampleStore.fold_rollups`): at least every
-``fold_interval_s`` while data comes in, back to back while it has nothing to write,
-and to the end within :meth:`Historian.stop`'s time. Rollups thus lag the raw samples
-by up to about ``fold_interval_s``.
+steps (:meth:`db.store.SampleStore.fold_rollups`): a step of any dirty buckets at
+least every ``fold_interval_s`` while data comes in, finished buckets (those before
+the current 15 minutes) back to back while it has nothing to write, and everything
+within :meth:`Historian.stop`'s time. Refolding a bucket still filling re-reads all
+its samples, so that is done only by the periodic steps: on a site with up to
+``fold_step_buckets`` points the rollups lag the raw samples by about
+``fold_interval_s``; on a larger one a point's current bucket may be folded only once
+it has finished (up to 15 minutes), earlier ones as soon as the writer is idle.
 
 While the database is down or locked, samples wait in memory up to ``memory_limit``
 and beyond it are spilled, oldest first, to a disk spool that is drained in order
@@ -46,7 +50,7 @@ from app.points import PointValue, Quality
 from db.engine import backend, default_url
 from db.event_rows import EventQuery, EventRow, clean_event
 from db.point_meta import PointMeta
-from db.rollup_sql import SOURCE_INTERVALS
+from db.rollup_sql import FINEST_MS, SOURCE_INTERVALS
 from db.schema import INTERVALS
 from db.spool import EVENTS, SAMPLES, Sample, Spool
 from db.store import FOLD_STEP_BUCKETS, SampleStore
@@ -456,13 +460,13 @@ class Historian:
             if wrote_events:
                 continue
             if self._fold_pending and time.monotonic() - self._last_fold >= self.fold_interval_s:
-                if not self._fold_step():  # due even under a steady stream of batches
+                if not self._fold_step(finished_only=False):  # due even under a steady stream of batches
                     self._pause(self.retry_interval_s)
                 continue
             source = self._next_batch(force=stopping or time.monotonic() - last_write >= self.flush_interval_s)
             if source is None:
-                if self._fold_pending and self._fold_more:  # a backlog of dirty buckets: fold while idle
-                    if not self._fold_step():
+                if self._fold_pending and self._fold_more:  # finished dirty buckets: fold while idle
+                    if not self._fold_step(finished_only=True):
                         self._pause(self.retry_interval_s)
                     continue
                 self._maybe_prune()
@@ -485,20 +489,29 @@ class Historian:
             else:
                 self._pause(self.retry_interval_s)
         while self._fold_pending and self._db_ok and time.monotonic() < self._deadline:
-            if not self._fold_step():  # stopping: fold what was written, within stop's time
+            if not self._fold_step(finished_only=False):  # stopping: fold what was written, in stop's time
                 break
         self._close_store()
 
-    def _fold_step(self) -> bool:
-        """Fold one bounded step of dirty buckets into the rollups; False on a database failure."""
-        self._last_fold = time.monotonic()
+    def _fold_step(self, finished_only: bool) -> bool:
+        """Fold one bounded step of dirty buckets into the rollups; False on a database failure.
+
+        ``finished_only``: only buckets before the current 15 minutes (the idle steps).
+        """
+        now = time.time()
+        before = int(now * 1000) // FINEST_MS * FINEST_MS if finished_only else None
+        if not finished_only:
+            self._last_fold = time.monotonic()
         try:
-            left = self._connect().fold_rollups(self.fold_step_buckets, self._fold_floor_ms(time.time()))
+            left = self._connect().fold_rollups(self.fold_step_buckets, self._fold_floor_ms(now), before)
         except Exception as err:  # the buckets stay dirty; folded at the next step
             self._note_failure(err)
             return False
-        self._rollups_behind = left
-        self._fold_pending = self._fold_more = left > 0
+        if finished_only:
+            self._fold_more = left > 0
+        else:
+            self._rollups_behind = left
+            self._fold_pending = self._fold_more = left > 0
         return True
 
     def _fold_floor_ms(self, now_s: float) -> int | None:

@@ -65,17 +65,18 @@ def fold_sql(p: str, mod: str) -> tuple[str, str, str, str, str, list[str], str]
         ``(drop_below_floor, take, untake, next_readings, finest, coarser, remaining)``:
 
         * ``drop_below_floor`` — params (floor,): forget dirty buckets before the floor;
-        * ``take`` — params (limit,): copy up to ``limit`` dirty buckets into ``fold``;
+        * ``take`` — params (before, limit): copy up to ``limit`` dirty buckets starting
+          before ``before`` into ``fold``;
         * ``untake`` — remove the taken buckets from ``rollup_dirty`` (before the
           recompute, so a concurrent writer's mark made meanwhile survives);
         * ``next_readings`` — add the bucket of each accumulator's next GOOD reading;
         * ``finest`` — recompute the folded 15-minute buckets from ``samples``;
         * ``coarser`` — one statement per coarser interval, params (floor,);
-        * ``remaining`` — count of dirty buckets left.
+        * ``remaining`` — params (before,): count of dirty buckets left starting before it.
     """
     drop = f"DELETE FROM rollup_dirty WHERE bucket < {p}"
     take = (f"INSERT INTO fold (point_id, bucket) SELECT point_id, bucket FROM rollup_dirty "
-            f"ORDER BY point_id, bucket LIMIT {p}")
+            f"WHERE bucket < {p} ORDER BY point_id, bucket LIMIT {p}")
     untake = ("DELETE FROM rollup_dirty WHERE EXISTS (SELECT 1 FROM fold f "
               "WHERE f.point_id = rollup_dirty.point_id AND f.bucket = rollup_dirty.bucket)")
     next_readings = f"""
@@ -132,5 +133,5 @@ JOIN rollups r ON r.point_id = par.point_id AND r.interval = '{source}'
 WHERE par.pb >= {p}
 GROUP BY par.point_id, par.pb
 {_UPSERT}""" for (source, _), (name, width) in zip(_CHAIN, _CHAIN[1:])]
-    remaining = "SELECT count(*) FROM rollup_dirty"
+    remaining = f"SELECT count(*) FROM rollup_dirty WHERE bucket < {p}"
     return drop, take, untake, next_readings, finest, coarser, remaining

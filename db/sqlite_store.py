@@ -14,6 +14,8 @@ from db.engine import connect_sqlite
 from db.rollup_sql import FINEST_MS
 from db.store import FOLD_STEP_BUCKETS, Row, SampleStore
 
+#: Rows per multi-row INSERT: 800 parameters, within SQLite's oldest default limit (999).
+ROWS_PER_STATEMENT = 200
 #: Sentinel for a NULL value in range reads (SQLite parses 9e999 as +Inf); mapped to NaN.
 _NULL_VALUE = "9e999"
 
@@ -52,13 +54,12 @@ class SqliteStore(SampleStore):
         cur.execute("BEGIN IMMEDIATE")
 
     def _insert(self, cur: sqlite3.Cursor, rows: Sequence[Row]) -> int:
-        cur.executemany("INSERT INTO samples (point_id, ts, value, quality) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (point_id, ts) DO NOTHING", rows)
-        new = max(cur.rowcount, 0)  # rows this statement inserted (not counting triggers')
+        new = _insert_rows(cur, "INSERT INTO samples (point_id, ts, value, quality)",
+                           "ON CONFLICT (point_id, ts) DO NOTHING", 4, rows)
         self._marking = {(pid, ts - ts % FINEST_MS) for pid, ts, _, _ in rows} - self._marked
         if self._marking:
-            cur.executemany("INSERT INTO rollup_dirty (point_id, bucket) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                            self._marking)
+            _insert_rows(cur, "INSERT INTO rollup_dirty (point_id, bucket)", "ON CONFLICT DO NOTHING", 2,
+                         list(self._marking))
         return new
 
     def write(self, rows: Sequence[Row]) -> int:
@@ -73,9 +74,10 @@ class SqliteStore(SampleStore):
         self._marked |= self._marking  # only once the marks committed
         return new
 
-    def fold_rollups(self, limit: int | None = FOLD_STEP_BUCKETS, floor_ms: int | None = None) -> int:
+    def fold_rollups(self, limit: int | None = FOLD_STEP_BUCKETS, floor_ms: int | None = None,
+                     before_ms: int | None = None) -> int:
         self._marked.clear()  # the step takes marked buckets out of rollup_dirty: mark them again
-        return super().fold_rollups(limit, floor_ms)
+        return super().fold_rollups(limit, floor_ms, before_ms)
 
     def _upsert_points_sql(self) -> str:
         return _UPSERT_POINTS
@@ -114,6 +116,33 @@ class SqliteStore(SampleStore):
             self.conn.close()
         except Exception:  # closing a broken connection must not mask the caller's state
             pass
+
+
+def _insert_rows(cur: sqlite3.Cursor, head: str, tail: str, width: int, rows: Sequence[Sequence[object]]) -> int:
+    """``head VALUES (...), (...) ... tail`` for ``rows``, :data:`ROWS_PER_STATEMENT` rows a statement.
+
+    One statement per row (``executemany``) would release and retake the GIL around
+    every row's ``sqlite3_step``; in a process whose acquisition thread wants the GIL
+    after each socket call, that hand-over, not SQLite, was the insert's main cost.
+
+    Returns
+    -------
+    int
+        Rows inserted (conflicting rows skipped are not counted).
+    """
+    flat = list(itertools.chain.from_iterable(rows))
+    step = width * ROWS_PER_STATEMENT
+    full = len(rows) - len(rows) % ROWS_PER_STATEMENT
+    group = "(" + ", ".join("?" * width) + ")"
+    new = 0
+    if full:
+        cur.executemany(f"{head} VALUES {', '.join([group] * ROWS_PER_STATEMENT)} {tail}",
+                        [flat[i:i + step] for i in range(0, full * width, step)])
+        new += max(cur.rowcount, 0)
+    if full < len(rows):
+        cur.execute(f"{head} VALUES {', '.join([group] * (len(rows) - full))} {tail}", flat[full * width:])
+        new += max(cur.rowcount, 0)
+    return new
 
 
 _UPSERT_POINTS = (

@@ -34,6 +34,8 @@ BUCKET_DTYPE = np.dtype([("t", "f8"), ("min", "f8"), ("max", "f8"), ("count", "i
                          ("quality", "i1")])
 #: Floor for :meth:`SampleStore.fold_rollups` when nothing was pruned (ms, before any sample).
 NO_FLOOR_MS = -(2**62)
+#: Bound for :meth:`SampleStore.fold_rollups` that takes every dirty bucket (ms, after any sample).
+NO_CEILING_MS = 2**62
 #: Dirty 15-minute buckets folded per step by default: bounds one step's work (for 1 s
 #: data ~900 samples per bucket re-read) so the writer is never held up for long.
 FOLD_STEP_BUCKETS = 600
@@ -140,7 +142,8 @@ class SampleStore(abc.ABC):
                 raise
         return new
 
-    def fold_rollups(self, limit: int | None = FOLD_STEP_BUCKETS, floor_ms: int | None = None) -> int:
+    def fold_rollups(self, limit: int | None = FOLD_STEP_BUCKETS, floor_ms: int | None = None,
+                     before_ms: int | None = None) -> int:
         """Recompute up to ``limit`` dirty 15-minute buckets and their coarser buckets.
 
         One transaction per step of ``limit`` buckets (all dirty buckets, step by step,
@@ -153,11 +156,14 @@ class SampleStore(abc.ABC):
         floor_ms : int | None
             Oldest time (ms UTC) whose sources are still kept (see :mod:`db.rollup_sql`);
             ``None`` when nothing was pruned.
+        before_ms : int | None
+            Fold only dirty buckets starting before this time (ms UTC), e.g. only the
+            finished ones; ``None``: any.
 
         Returns
         -------
         int
-            Dirty buckets left.
+            Dirty buckets left (of those starting before ``before_ms``).
 
         Raises
         ------
@@ -165,6 +171,7 @@ class SampleStore(abc.ABC):
             The driver's error; the step is rolled back and its buckets stay dirty.
         """
         floor = NO_FLOOR_MS if floor_ms is None else int(floor_ms)
+        before = NO_CEILING_MS if before_ms is None else int(before_ms)
         step = FOLD_STEP_BUCKETS if limit is None else int(limit)
         if step < 1:
             raise ValueError(f"fold_rollups: limit must be >= 1, got {limit!r}")
@@ -175,13 +182,13 @@ class SampleStore(abc.ABC):
                     cur.execute("DELETE FROM fold")
                     if floor_ms is not None:
                         cur.execute(self._fold_drop, (floor,))
-                    cur.execute(self._fold_take, (step,))
+                    cur.execute(self._fold_take, (before, step))
                     cur.execute(self._fold_untake)
                     cur.execute(self._fold_next)
                     cur.execute(self._fold_finest)
                     for sql in self._fold_coarser:
                         cur.execute(sql, (floor,))
-                    cur.execute(self._fold_remaining)
+                    cur.execute(self._fold_remaining, (before,))
                     (left,) = cur.fetchone()
                     cur.execute("COMMIT")
                 except BaseException:

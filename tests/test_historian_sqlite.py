@@ -193,6 +193,36 @@ def test_replayed_batch_is_a_no_op(url, store):
     assert n == 101
 
 
+def test_large_batches_count_new_rows_and_keep_marking_a_folded_bucket(url, store):
+    # batches longer than one multi-row INSERT, with duplicates inside a batch and across
+    # batches; a bucket folded once is marked again by the next sample written into it
+    pid = store.ensure_points([PointMeta("A.p", "A", "p")])["A.p"]
+    first = [(pid, round((T0 + i) * 1000), float(i), 0) for i in range(450)]
+    assert store.write(first) == 450
+    again = first[100:] + [(pid, round((T0 + i) * 1000), float(i), 0) for i in range(450, 650)]
+    assert store.write(again + again[:50]) == 200
+    store.fold_rollups(None)
+    bucket_rows = lambda: Historian(url).read_rollup("A.p", "15min", T0 - H, T0 + H)["count"].sum()  # noqa: E731
+    assert bucket_rows() == 650
+    assert store.write([(pid, round((T0 + 650) * 1000), 650.0, 0)]) == 1
+    store.fold_rollups(None)
+    assert bucket_rows() == 651
+    (n,) = store.conn.execute("SELECT count(*) FROM samples").fetchone()
+    assert n == 651
+
+
+def test_fold_can_be_limited_to_finished_buckets(url, store):
+    pid = store.ensure_points([PointMeta("A.p", "A", "p")])["A.p"]
+    b0 = round(T0 * 1000) // 900_000 * 900_000  # two 15-minute buckets: b0 and b0 + 15 min
+    store.write([(pid, b0 + k * 60_000, 1.0, 0) for k in range(30)])
+    assert store.fold_rollups(None, before_ms=b0 + 900_000) == 0  # none left before the open one
+    r = Historian(url).read_rollup("A.p", "15min", T0 - H, T0 + H)
+    assert list(r["bucket"] * 1000) == [b0] and list(r["count"]) == [15]
+    assert store.fold_rollups(None) == 0
+    r = Historian(url).read_rollup("A.p", "15min", T0 - H, T0 + H)
+    assert list(r["count"]) == [15, 15]
+
+
 def test_retention_prunes_samples_and_rollups_separately(url, store, tmp_path):
     pid = store.ensure_points([PointMeta("A.p", "A", "p")])["A.p"]
     day = 86400.0
