@@ -159,3 +159,77 @@ def test_another_user_may_take_over_a_locked_session(sec, window, qtbot):
     assert [(a.user, a.action) for a in sec.audit.records()][-3:] == [
         ("wang", "session.lock"), ("zhao", "unlock"), ("wang", "logout")]
     guard.detach()
+
+
+def test_the_real_alarm_banner_keeps_updating_behind_the_idle_lock(sec, tmp_path, qtbot):
+    """The alarm engine raises and clears an alarm while the session is locked: the workstation's
+    own banner shows each change, uncovered, and acknowledging from it waits for the unlock."""
+    import time
+
+    from app.alarms import AlarmEngine, AlarmState
+    from app.cache import PointCache
+    from app.ui.app import Appearance, attach_alarm_banner
+    from app.ui.bridge import PointBridge
+    from app.ui.services import UiServices
+    from db.historian import Historian
+    from tests.alarm_site import good, write_site
+
+    smoke = "IO.smoke:smoke_state"
+    site = write_site(tmp_path)
+    cache = PointCache()
+    engine = AlarmEngine(site, permission=sec.security.alarm_permission, permission_query=sec.security.alarm_may,
+                         workstation="ws-test", tick_s=0.05)
+    engine.start(cache)
+    historian = Historian(f"sqlite:///{tmp_path}/journal.sqlite", spool_dir=tmp_path / "spool")
+    services = UiServices(site=site, bridge=PointBridge(cache, interval_ms=50), historian=historian,
+                          device_status=dict, alarms=engine)
+    services.bridge.start()
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    banner = attach_alarm_banner(window, Appearance(services.settings, window))
+    alarms = window.views["alarms"]
+    sec.users.add("wang", Role.OPERATOR, PASSWORD, actor="test")
+    sec.security.login("wang", PASSWORD)
+    alarms.set_user("wang")
+    guard = SessionGuard(window, sec.security, check_ms=20)
+    guard.locked_changed.connect(lambda locked: alarms.set_user("" if locked else "wang"))  # as the workstation
+    try:
+        sec.clock.advance(601)
+        qtbot.waitUntil(lambda: guard.is_locked, timeout=2000)
+        assert banner.alarm() is None
+
+        cache.update([good("IO.smoke", 1, time.time())])              # smoke: raised while locked
+        qtbot.waitUntil(lambda: banner.alarm() is not None and banner.alarm().id == smoke, timeout=5000)
+        assert banner.isVisible() and not guard.screen.geometry().intersects(
+            banner.geometry().translated(banner.parentWidget().mapTo(window.centralWidget(), banner.pos())
+                                         - banner.pos()))
+        assert window.childAt(banner.mapTo(window, banner.rect().center())) in (banner, *banner.findChildren(QWidget))
+        counts = banner.counts()
+        cache.update([good("IO.door", 1, time.time()),                # another alarm while locked,
+                      good("IO.smoke", 0, time.time())])              # and the smoke clears: the banner follows
+        qtbot.waitUntil(lambda: banner.counts() != counts and banner.counts().get(4), timeout=5000)
+        assert banner.alarm().id == smoke and engine.alarm(smoke).state is AlarmState.UNACK_RTN
+
+        assert [a for a in sec.audit.records() if a.result == "denied"] == []   # the banner's refreshes only ask
+        qtbot.mouseClick(banner.buttons()["ack_all"], Qt.MouseButton.LeftButton)   # nobody acts while locked
+        assert engine.alarm(smoke).state is AlarmState.UNACK_RTN
+        assert sorted((a.user, a.action, a.target) for a in sec.audit.records() if a.result == "denied") == [
+            ("", "alarm.ack", "IO.door:door_state"), ("", "alarm.ack", smoke)]
+        guard.screen.password_edit.setText(PASSWORD)
+        qtbot.mouseClick(guard.screen.unlock_button, Qt.MouseButton.LeftButton)
+        assert not guard.is_locked
+        qtbot.waitUntil(lambda: banner.buttons()["ack_all"].isEnabled(), timeout=5000)
+        qtbot.mouseClick(banner.buttons()["ack_all"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: engine.alarm(smoke) is None or engine.alarm(smoke).state is AlarmState.NORMAL,
+                        timeout=5000)
+        assert ("wang", "alarm.ack", smoke, "denied") not in [(a.user, a.action, a.target, a.result)
+                                                             for a in sec.audit.records()]
+    finally:
+        guard.detach()
+        alarms.shutdown()
+        window.wait_audit_check()
+        services.bridge.stop()
+        engine.stop()
+        historian.stop()

@@ -231,7 +231,12 @@ class SecurityService:
             Refused: no session, session locked, unknown or disabled user, or no grant.
         """
         info, model = self._who(user)
-        who = info.name if info is not None else (user or (self.session.user.name if self.session else ""))
+        if info is not None:
+            who = info.name
+        elif user is not None:
+            who = user        # as named: "" is nobody (the alarm view while the session is locked)
+        else:
+            who = self.session.user.name if self.session else ""
         if info is None or not model.allows(info.role, permission, area):
             self.audit.append(who, action, target, result="denied",
                               after={"permission": permission.value, "area": area})
