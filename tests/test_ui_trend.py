@@ -335,7 +335,8 @@ def test_legend_names_each_pen_with_unit_axis_value_and_quality(qtbot, view, ser
     assert legend.isVisible()
     row = legend.row_text("T1_M.P")
     point = SITE.device("T1_M").point("P")
-    assert row[0].endswith(" P") and row[1] == point.description
+    assert row[0].endswith(" P") and row[1] == point.describe(services.settings.language) == "总有功功率"
+    assert view.plot.readout_text().count("Point at the chart") == 1   # until the cursor is over it
     assert row[2] == "kW (left)" and row[3] == "—" and row[5] == "no data" and legend.row_greyed("T1_M.P")
     assert legend.row_text("QF2_01.Ib")[2] == "A (right)"
 

@@ -66,3 +66,19 @@ def test_the_wall_trend_shows_the_load_meters_without_the_point_tree(qtbot, tmp_
     assert trends._picker.isHidden()
     wall.close()
     services.bridge.stop()
+
+
+def test_each_turn_of_the_diagrams_page_shows_the_next_sheet(qtbot, tmp_path):
+    services, _cache, _st = make_services(tmp_path)
+    wall = WallWindow(services, cycle_s=3600)
+    qtbot.addWidget(wall)
+    assert wall.services.read_only and not services.read_only
+    diagrams = wall.view("diagrams")
+    seen = []
+    for _ in range(3 * len(wall.pages)):
+        wall.next_page()
+        if wall.current_page() == "diagrams":
+            seen.append(diagrams.current_sheet())
+    assert seen == ["overview", "panel:BUS1", "panel:BUS2"]
+    wall.close()
+    services.bridge.stop()

@@ -108,6 +108,12 @@ class TrendLegend(QTreeWidget):
         self.setVisible(bool(self._rows))
         self.updateGeometry()
 
+    def set_description(self, key: str, description: str) -> None:
+        """Replace a pen's description (the operator switched language)."""
+        item = self._rows[key]
+        item.setText(DESCRIPTION, description)
+        item.setToolTip(DESCRIPTION, description)
+
     def set_slot(self, key: str, slot: int) -> None:
         """The pen is now drawn against the axis in ``slot`` (axes were re-packed)."""
         item = self._rows[key]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -403,6 +403,7 @@ class TrendPlot(QWidget):
         layout.addWidget(self._plot, 1)
         layout.addWidget(self.legend)
         self.set_dark(dark)
+        self._show_readout_hint()
 
         self._settle = QTimer(self, singleShot=True, interval=100)
         self._settle.timeout.connect(self._on_settle_timeout)
@@ -693,6 +694,7 @@ class TrendPlot(QWidget):
         pos = event[0]
         if not self._item.vb.sceneBoundingRect().contains(pos):
             self._cursor.setVisible(False)
+            self._show_readout_hint()
             return
         t = float(self._item.vb.mapSceneToView(pos).x())
         self._cursor.setPos(t)
@@ -710,6 +712,18 @@ class TrendPlot(QWidget):
                 "TrendPlot", " (not good quality)")
             parts.append(f'<span style="color:{colour}">{_escape(reading.text())}{tip}</span>')
         self._readout.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        self._reading = True
+
+    def _show_readout_hint(self) -> None:
+        """Until the cursor is over the chart, the readout line says what it is for."""
+        hint = QCoreApplication.translate("TrendPlot", "Point at the chart to read every pen's value at that time")
+        self._readout.setText(f'<span style="color:{_STALE_COLOUR}">{_escape(hint)}</span>')
+        self._reading = False
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and not self._reading:
+            self._show_readout_hint()
+        super().changeEvent(event)
 
     def readout_text(self) -> str:
         """The readout line as plain text (what the operator reads above the chart)."""

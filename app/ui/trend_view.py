@@ -299,7 +299,7 @@ class TrendView(QWidget):
             raise ValueError(self.tr("A trend shows at most %1 pens; remove one first.").replace("%1", str(MAX_PENS)))
         device, point = self._points[tag]
         self.plot.add_pen(tag, f"{device.name or device.id} {point.name}", point.unit,
-                          description=point.description or tag)
+                          description=self._describe(tag))
         latest = self._services.bridge.value(tag)
         if latest is not None:
             self._append(latest)
@@ -412,7 +412,20 @@ class TrendView(QWidget):
         self._export_png.setText(self.tr("Export PNG…"))
         self._filter.setPlaceholderText(self.tr("Filter points"))
         self._tree.setHeaderLabels([self.tr("Point"), self.tr("Unit")])
+        self._tree.blockSignals(True)
+        for item in self._point_items():   # descriptions in the operator's language
+            item.setText(0, self._point_text(item.data(0, _TAG_ROLE)))
+        self._tree.blockSignals(False)
+        for tag in self.plot.pens():
+            self.plot.legend.set_description(tag, self._describe(tag))
         self._update_status()
+
+    def _describe(self, tag: str) -> str:
+        """The point's description in the operator's language (the tag if it has none)."""
+        return self._points[tag][1].describe(self._services.settings.language) or tag
+
+    def _point_text(self, tag: str) -> str:
+        return f"{self._points[tag][1].name}  {self._describe(tag)}".rstrip()
 
     def _fill_tree(self) -> None:
         """Areas (as nested in the site) > devices > points; areas without devices are left out."""
@@ -441,8 +454,7 @@ class TrendView(QWidget):
         def add_device(device, parent: QTreeWidgetItem) -> None:
             item = QTreeWidgetItem(parent, [f"{device.name} ({device.id})" if device.name else device.id, ""])
             for point in device.points:
-                text = f"{point.name}  {point.description}".rstrip()
-                child = QTreeWidgetItem(item, [text, point.unit])
+                child = QTreeWidgetItem(item, [self._point_text(device.tag(point.name)), point.unit])
                 child.setData(0, _TAG_ROLE, device.tag(point.name))
                 child.setToolTip(0, device.tag(point.name))
                 child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QStackedWidget, QTreeView, QVBoxLayout, QWidget
 
 from app.site_kpis import load_meter_tags
 from app.ui.health import DbState, health
@@ -56,7 +56,7 @@ class WallWindow(QWidget):
     def __init__(self, services: UiServices, cycle_s: float | None = None,
                  stale_after_s: float = STALE_AFTER_S, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = replace(services, control=None)
+        self.services = replace(services, control=None, read_only=True)
         self.stale_after_s = stale_after_s
         self._last_live = time.monotonic()
         self.setStyleSheet(WALL_STYLE)
@@ -102,6 +102,7 @@ class WallWindow(QWidget):
         layout.addWidget(header)
         layout.addWidget(self.stack, 1)
 
+        self._diagram_turns = 0
         self._last_live = time.monotonic()  # views are built: silence counts from now
         services.bridge.values_changed.connect(self._on_bridge_values_changed)
         self.rotate_timer = QTimer(self)
@@ -116,9 +117,20 @@ class WallWindow(QWidget):
 
     # -- public ---------------------------------------------------------------------------
     def next_page(self) -> None:
-        """Show the next view of the rotation."""
+        """Show the next view of the rotation; the diagrams page shows its next sheet each
+        time round (HV overview, then each LV panel)."""
         if self.stack.count():
             self.stack.setCurrentIndex((self.stack.currentIndex() + 1) % self.stack.count())
+            page = self.current_page()
+            if page == "diagrams" and self._diagram_turns:
+                view = self.view("diagrams")
+                sheets = [s.id for s in view.sheets]
+                view.show_sheet(sheets[(sheets.index(view.current_sheet()) + 1) % len(sheets)])
+            elif page == "alarms":   # large type: fit the columns to what they hold now
+                for tree in self.view("alarms").findChildren(QTreeView):
+                    tree.header().resizeSections(QHeaderView.ResizeMode.ResizeToContents)
+            if page == "diagrams":
+                self._diagram_turns += 1
             self._show_page_title()
 
     def view(self, key: str) -> QWidget | None:

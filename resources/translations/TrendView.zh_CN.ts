@@ -119,6 +119,10 @@
       <translation>（质量不良）</translation>
     </message>
     <message>
+      <source>Point at the chart to read every pen's value at that time</source>
+      <translation>将鼠标移到曲线上，读取各曲线在该时刻的数值</translation>
+    </message>
+    <message>
       <source>left</source>
       <translation>左轴</translation>
     </message>
