@@ -13,7 +13,7 @@ from drivers.bacnet.discovery import DiscoveryError, discover
 from drivers.bacnet.driver import BacnetDriver
 from drivers.bacnet.network import BacnetNetwork
 from drivers.bacnet.quality import flags_quality, to_number
-from drivers.bacnet.spec import BacnetPoint, ObjectType
+from drivers.bacnet.spec import BacnetParams, BacnetPoint, ObjectType
 from drivers.base import DriverError
 
 AI, AV, AO = ObjectType.ANALOG_INPUT, ObjectType.ANALOG_VALUE, ObjectType.ANALOG_OUTPUT
@@ -182,3 +182,45 @@ def test_configuration_errors_name_the_point():
         BacnetDriver(params(device), [BacnetPoint("p", AV, 4194303)])
     with pytest.raises(ValueError, match="duplicate point 'p'"):
         BacnetDriver(params(device), [BacnetPoint("p", AV, 1), BacnetPoint("p", AV, 2)])
+
+
+class _Garbler(asyncio.DatagramProtocol):
+    """A UDP peer at a BACnet/IP address that answers every datagram with ``reply``."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.reply = reply
+        self.received = 0
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport) -> None:  # noqa: ANN001 - asyncio's signature
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
+        self.received += 1
+        assert self.transport is not None
+        self.transport.sendto(self.reply, addr)
+
+
+@pytest.mark.parametrize("reply", [
+    b"\x81\x0a\x00\x40\x01\x00",                  # BVLC length 64 on a 6-byte datagram
+    b"\x81\x0a\x00\x08\x01\x00\x10\x00",          # a whole BVLC/NPDU, the I-Am APDU cut after its type
+    b"\x55\xaa" * 10,                                  # not BACnet/IP at all
+], ids=["wrong-length", "truncated-apdu", "not-bacnet"])
+@async_test
+async def test_malformed_replies_are_bad_with_reason_and_no_crash(reply):
+    loop = asyncio.get_running_loop()
+    port = udp_port()
+    transport, garbler = await loop.create_datagram_endpoint(lambda: _Garbler(reply), local_addr=("127.0.0.1", port))
+    try:
+        driver = BacnetDriver(BacnetParams("AHU1", f"127.0.0.1:{port}", device_instance=3001, timeout_s=0.3,
+                                           local_address=f"127.0.0.1/8:{udp_port()}", local_instance=599,
+                                           backoff_initial_s=0.05, backoff_max_s=0.1), POINTS[:1])
+        first = (await driver.read())[0]
+        await asyncio.sleep(0.15)
+        second = (await driver.read())[0]
+        await driver.close()
+    finally:
+        transport.close()
+    assert garbler.received >= 2   # asked twice, answered with junk twice
+    for value in (first, second):
+        assert value.quality is Quality.BAD and value.reason.startswith("no I-Am from 127.0.0.1:"), value

@@ -121,6 +121,11 @@ async def test_deaths_are_bad_with_reason_and_births_bring_the_points_back():
             reborn = await _read_until(driver, _live)
 
             births = node.births
+            broker.publish(f"spBv1.0/{group}/DDATA/Gateway1/Meter1", b"\x12\x09\x10", retain=False)   # cut short
+            garbled = await _read_until(driver, lambda v: v["power"].quality is Quality.BAD)
+            healed = await _read_until(driver, lambda v: node.births > births and _live(v))
+
+            births = node.births
             node.skip_seq()          # a lost message: the host asks for a rebirth
             node.set(Power=14.0)
             gap = await _read_until(driver, lambda v: node.births > births and v["power"].value == 14.0)
@@ -144,6 +149,8 @@ async def test_deaths_are_bad_with_reason_and_births_bring_the_points_back():
     assert ddeath["power"].reason == "device Meter1 of edge node Gateway1 offline (DDEATH)"
     assert ddeath["power"].value == 12.5   # the last good value, shown stale
     assert _live(reborn)
+    assert garbled["power"].reason.startswith("payload is not Sparkplug B"), garbled["power"]
+    assert _live(healed)   # the garbled message made the host ask for a rebirth
     assert gap["power"].value == 14.0 and node.births > births
     assert will["power"].reason == "edge node Gateway1 offline (NDEATH)"
     assert _live(restarted) and _live(after_stale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from asyncua import ua
@@ -256,3 +257,59 @@ async def test_browse_of_absent_server_raises_session_fault():
     server = station()
     with pytest.raises(SessionFault, match="connection refused"):
         await browse_variables(params(server))
+
+
+class _FakeEndpoint:
+    """A TCP listener at an opc.tcp endpoint that never answers (``reply=None``) or answers
+    every request with ``reply`` bytes: a hung or broken server, not an OPC UA one."""
+
+    def __init__(self, reply: bytes | None) -> None:
+        self.reply = reply
+        self.connections = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._handlers: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"opc.tcp://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/x"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await asyncio.gather(*self._handlers)   # each sees its connection end
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.append(writer)
+        self._handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        with contextlib.suppress(ConnectionError):
+            while await reader.read(4096):
+                if self.reply is not None:
+                    writer.write(self.reply)
+                    await writer.drain()
+
+
+@pytest.mark.parametrize(("reply", "reason"), [
+    (None, "timeout after 1 s"),   # connecting (hello, channel, session) may take twice timeout_s
+    # a message header with an unknown type and a length shorter than the header itself
+    (b"XYZF\x04\x00\x00\x00junk", "connection lost"),   # asyncua drops a connection that garbles
+], ids=["silent", "malformed"])
+@async_test
+async def test_hung_or_garbling_endpoint_is_bad_with_reason_and_no_crash(reply, reason):
+    async with _FakeEndpoint(reply) as endpoint:
+        from drivers.opcua.spec import OpcUaParams
+
+        driver = OpcUaDriver(OpcUaParams("PS", endpoint, timeout_s=0.5, backoff_initial_s=0.05, backoff_max_s=0.1),
+                             [OpcUaPoint("power", "ns=2;s=PumpStation.Pump1.Power")])
+        first = (await driver.read())[0]
+        await asyncio.sleep(0.15)
+        second = (await driver.read())[0]   # tried again after the back-off, still a reason
+        await driver.close()
+    for value in (first, second):
+        assert value.quality is Quality.BAD and value.value is None and value.reason, value
+        assert value.reason.startswith(reason)
+    assert not driver.online

@@ -13,9 +13,9 @@ unreachable (the last value is kept, stale).
 
 With :attr:`MqttParams.sparkplug` the device is a Sparkplug B edge node or a device
 behind one (:mod:`drivers.mqtt.sparkplug`): points follow metrics by name through the
-birth certificates' aliases; on connect, on a ``seq`` gap, on data with no birth and on
-an unknown alias the driver asks the node for a rebirth (NCMD ``Node Control/Rebirth``,
-at most once per ``timeout_s``); DDEATH/NDEATH turn the points BAD with the reason;
+birth certificates' aliases; on connect, on a ``seq`` gap, on data with no birth, on
+an unknown alias and on a malformed payload the driver asks the node for a rebirth (NCMD
+``Node Control/Rebirth``; again after ``timeout_s`` if no NBIRTH answers); DDEATH/NDEATH turn the points BAD with the reason;
 writes are DCMD (NCMD for node metrics) with the datatype from the birth.
 """
 
@@ -115,7 +115,7 @@ class MqttDriver(Driver):
         for point in points:
             if point.metric:
                 self._by_metric.setdefault(point.metric, []).append(point.name)
-        self._rebirth_at = float("-inf")   # time.monotonic() of the last rebirth request
+        self._rebirth_at: float | None = None   # time.monotonic() of a rebirth request no NBIRTH answered yet
 
     @property
     def online(self) -> bool:
@@ -328,6 +328,8 @@ class MqttDriver(Driver):
                         value = state.value * self._points[name].scale  # type: ignore[operator]
                         updates[name] = PointValue(self._tags[name], value, Quality.GOOD, now)
             rebirth = outcome.rebirth
+            if topic.message_type == "NBIRTH":
+                self._rebirth_at = None   # the request (if any) is answered
         if updates:
             with self._lock:
                 self._latest.update(updates)
@@ -337,10 +339,10 @@ class MqttDriver(Driver):
             self._request_rebirth(client, rebirth)
 
     def _request_rebirth(self, client: mqtt.Client, why: str) -> None:
-        """NCMD ``Node Control/Rebirth`` = true, unless one went out less than ``timeout_s`` ago."""
+        """NCMD ``Node Control/Rebirth`` = true, unless one less than ``timeout_s`` old awaits its NBIRTH."""
         assert self.params.sparkplug is not None
         mono = time.monotonic()
-        if mono - self._rebirth_at < self.params.timeout_s:
+        if self._rebirth_at is not None and mono - self._rebirth_at < self.params.timeout_s:
             return
         self._rebirth_at = mono
         log.info("mqtt device %s: requesting a Sparkplug B rebirth (%s)", self.device_id, why)
