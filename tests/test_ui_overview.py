@@ -116,6 +116,38 @@ def test_active_alarm_counts_appear_once_alarms_are_handed_in(qtbot, tmp_path):
     view.show_alarms({1: 2, 3: 1, 4: 0})
     assert view.alarm_tile.isVisible()
     assert view.alarm_tile.value.text() == "3"
-    assert view.alarm_tile.note.text() == "P1: 2  P3: 1"
+    assert view.alarm_tile.note.text() == "priority 1: 2  priority 3: 1"
     view.wait_idle()
     services.bridge.stop()
+
+
+def test_the_alarms_tile_follows_the_real_alarm_engine(qtbot, tmp_path):
+    from app.alarms.engine import AlarmEngine
+    from app.ui.alarm_bridge import AlarmBridge
+
+    services, cache, _st = make_services(tmp_path)
+    put(cache, *[(d.tag("state"), 0.0 if d.id == "QF_TIE" else 1.0, Quality.GOOD) for d in DEMO.devices
+                 if any(p.name == "state" for p in d.points)],
+        *[(d.tag("trip_cause"), 0.0, Quality.GOOD) for d in DEMO.devices
+          if any(p.name == "trip_cause" for p in d.points)])
+    engine = AlarmEngine(DEMO)
+    engine.start(cache)
+    alarms = AlarmBridge(engine, "op1", interval_ms=20)
+    alarms.start()
+    try:
+        view = OverviewView(services)
+        qtbot.addWidget(view)
+        view.follow_alarms(alarms)
+        assert view.alarm_tile.value.text() == "0"
+        put(cache, ("QF1_05.trip_cause", 2.0, Quality.GOOD), ("QF1_05.state", 0.0, Quality.GOOD))
+        qtbot.waitUntil(lambda: view.alarm_tile.value.text() == "1", timeout=3000)
+        assert view.alarm_tile.note.text() == "priority 1: 1"
+        trip = next(a for a in engine.alarms() if a.device == "QF1_05")
+        engine.ack(trip.id, "op1")
+        put(cache, ("QF1_05.trip_cause", 0.0, Quality.GOOD), ("QF1_05.state", 1.0, Quality.GOOD))
+        qtbot.waitUntil(lambda: view.alarm_tile.value.text() == "0", timeout=3000)   # acknowledged and cleared
+        view.wait_idle()
+    finally:
+        alarms.stop()
+        engine.stop()
+        services.bridge.stop()

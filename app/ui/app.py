@@ -134,6 +134,9 @@ def attach_alarm_banner(window: MainWindow, appearance: Appearance) -> QWidget |
     banner = view.create_banner()
     window.set_banner(banner)
     view.activation_requested.connect(lambda: window.show_view("alarms"))
+    overview = window.views.get("overview")
+    if overview is not None:
+        overview.follow_alarms(view.bridge)
     appearance.theme_changed.connect(lambda theme: banner.set_dark(theme == "dark"))
     return banner
 

@@ -24,7 +24,11 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QProgre
 from app.config import NodeKind
 from app.points import PointValue, Quality
 from app.site_kpis import EnergyTotals, energy_between, energy_meters, load_meter_tags, local_day_start
+from app.ui.alarm_bridge import ANNUNCIATED, AlarmBridge
 from app.ui.services import UiServices
+
+#: Alarm priorities, most urgent first (ISA-18.2 as configured: 1..4).
+ALARM_PRIORITIES = (1, 2, 3, 4)
 
 ENERGY_REFRESH_MS = 60_000
 ENERGY_RETRY_MS = 15_000
@@ -229,6 +233,19 @@ class OverviewView(QWidget):
         self.alarm_tile.show()
         self._show_alarm_tile()
 
+    def follow_alarms(self, bridge: AlarmBridge) -> None:
+        """Keep the alarms tile on the annunciated alarms (unacknowledged, acknowledged
+        active, unacknowledged returned) of ``bridge``, by priority."""
+        bridge.alarms_changed.connect(lambda _update: self._count_alarms(bridge.alarms()))
+        self._count_alarms(bridge.alarms())
+
+    def _count_alarms(self, alarms) -> None:
+        counts = {p: 0 for p in ALARM_PRIORITIES}
+        for alarm in alarms:
+            if alarm.state in ANNUNCIATED:
+                counts[alarm.priority] = counts.get(alarm.priority, 0) + 1
+        self.show_alarms(counts)
+
     def energy_totals(self) -> EnergyTotals | None:
         """The last energy figures read, ``None`` before the first read completes."""
         return self._totals
@@ -361,5 +378,6 @@ class OverviewView(QWidget):
         if self._alarm_counts is None:
             return
         total = sum(self._alarm_counts.values())
-        parts = "  ".join(f"P{p}: {n}" for p, n in sorted(self._alarm_counts.items()) if n)
+        parts = "  ".join(self.tr("priority {p}: {n}").format(p=p, n=n)
+                          for p, n in sorted(self._alarm_counts.items()) if n)
         self.alarm_tile.show_value(str(total), True, "", parts or self.tr("none"))

@@ -87,6 +87,9 @@ class WallWindow(QWidget):
             if view is not None:
                 self.stack.addWidget(view)
                 self.pages.append(key)
+        overview, alarms = self.view("overview"), self.view("alarms")
+        if overview is not None and alarms is not None:
+            overview.follow_alarms(alarms.bridge)
         trends = self.view("trends")
         if trends is not None:
             trends.set_point_picker_visible(False)
@@ -184,6 +187,9 @@ class WallWindow(QWidget):
         event.ignore()
 
     def closeEvent(self, event) -> None:  # Qt override: end the trend's history reader
+        overview, alarms = self.view("overview"), self.view("alarms")
+        if overview is not None and alarms is not None:
+            overview.follow_alarms(alarms.bridge)
         trends = self.view("trends")
         if trends is not None:
             trends.shutdown()

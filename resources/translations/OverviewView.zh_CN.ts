@@ -4,6 +4,10 @@
   <context>
     <name>OverviewView</name>
     <message>
+      <source>priority {p}: {n}</source>
+      <translation>{p}级：{n}</translation>
+    </message>
+    <message>
       <source>Lighting &amp; sockets</source>
       <translation>照明插座</translation>
     </message>
