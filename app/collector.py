@@ -92,8 +92,9 @@ class Collector:
         journal = self.historian.submit_event          # alarm journal: the historian's events table
         checks = {} if alarm_permission is None else {"permission": alarm_permission,
                                                       "permission_query": alarm_query}
-        self.alarms = AlarmEngine(site, opening=opening, journal=journal, **checks)
-        self.notifier = AlarmNotifier(site)
+        history = self.historian.read_events           # a restart takes up alarms and escalations
+        self.alarms = AlarmEngine(site, opening=opening, journal=journal, history=history, **checks)
+        self.notifier = AlarmNotifier(site, journal=journal, history=history)
         self.engine = AcquisitionEngine(site.devices, self.cache)
         self._unsubscribe = None
 

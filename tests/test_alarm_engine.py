@@ -134,3 +134,53 @@ def test_start_stop_and_late_subscriber_replay(site):
     assert not engine.flush()
     cache.update([good("IO.door", 1, T0)])   # unsubscribed: no effect, no error
     assert engine.alarm("IO.door:door_state").state is AlarmState.NORMAL
+
+
+def test_restarted_engine_takes_up_the_previous_runs_alarms_from_the_journal(site, tmp_path):
+    """Smoke left unacknowledged and active, the door acknowledged and active, the trip returned
+    unacknowledged: after a restart on the same SQLite journal the list is the same; the first
+    readings raise nothing new, and a condition gone meanwhile clears its alarm."""
+    from db.historian import Historian
+    from db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/journal.sqlite"
+    upgrade(url)
+    clock = ManualClock(T0)
+    historian = Historian(url, spool_dir=tmp_path / "spool")
+    historian.start()
+    engine = AlarmEngine(site, clock, journal=historian.submit_event, history=historian.read_events, tick_s=0.01)
+    engine.start()
+    engine.submit([good("QF.state", 1, T0), good("IO.smoke", 1, T0), good("IO.door", 1, T0)])
+    engine.submit([good("QF.state", 0, T0 + 1), good("QF.trip_cause", 2, T0 + 1)])
+    engine.submit([good("QF.state", 1, T0 + 2)])
+    assert engine.flush()
+    engine.ack("IO.door:door_state", "alice")
+    assert engine.flush()
+    before = {a.id: (a.state, a.raised_ts) for a in engine.alarms()}
+    assert before["IO.smoke:smoke_state"] == (AlarmState.UNACK_ACTIVE, T0)
+    assert before["IO.door:door_state"] == (AlarmState.ACK_ACTIVE, T0)
+    assert before["QF:trip"] == (AlarmState.UNACK_RTN, T0 + 1)
+    engine.stop()
+    historian.stop()
+
+    clock.now = T0 + 600
+    historian = Historian(url, spool_dir=tmp_path / "spool")
+    historian.start()
+    events = []
+    engine = AlarmEngine(site, clock, journal=events.append, history=historian.read_events, tick_s=0.01)
+    engine.start()
+    try:
+        assert {a.id: (a.state, a.raised_ts) for a in engine.alarms()} == before
+        assert engine.alarm("IO.door:door_state").acked_by == "alice"
+        engine.submit([good("IO.smoke", 1, T0 + 601), good("IO.door", 0, T0 + 601), good("QF.state", 1, T0 + 601)])
+        assert engine.flush()
+        clock.now = T0 + 607                                 # past the door's 5 s off-delay
+        assert engine.flush()
+        engine.submit([good("IO.door", 0, T0 + 607)])
+        assert engine.flush()
+        after = {a.id: a.state for a in engine.alarms()}
+        assert after == {"IO.smoke:smoke_state": AlarmState.UNACK_ACTIVE, "QF:trip": AlarmState.UNACK_RTN}
+        assert [(e.kind, e.alarm_id) for e in events] == [(EventKind.CLEARED, "IO.door:door_state")]
+    finally:
+        engine.stop()
+        historian.stop()

@@ -10,11 +10,13 @@ import threading
 import pytest
 
 from app.alarms import (
-    AlarmEngine, AlarmNotifier, AlarmState, ChannelWorker, Notification, WebhookSender,
+    AlarmEngine, AlarmNotifier, AlarmState, ChannelWorker, EventKind, Notification, WebhookSender,
 )
 from app.config import ConfigError, KeyringRef, WebhookChannel
 from app.security.secrets import ENV_FILE, ENV_PASSPHRASE_FILE, open_secret_store
 from drivers.backoff import Backoff
+from db.historian import Historian
+from db.migrate import upgrade
 from tests.alarm_site import SITE, good, write_site
 from tests.notify_peers import HttpPeer, SmtpPeer, free_port, wait_until
 
@@ -35,7 +37,8 @@ class ManualClock:
         return self.now
 
 
-def notifications(smtp_port: int, http_port: int, mail_extra: str = "") -> str:
+def notifications(smtp_port: int, http_port: int, mail_extra: str = "", urgent_extra: str = "",
+                  building_extra: str = "") -> str:
     return f"""
 notifications:
   retry_initial_s: 0.05
@@ -51,8 +54,8 @@ notifications:
        secret: {{service: wattdesk-test-sms, username: gw}}, secret_header: Authorization, timeout_s: 3}}
   routes:
     - {{id: urgent_r2, priorities: [1, 2], areas: [R2], channels: [robot, mail],
-       escalation: [{{after_min: 5, channels: [sms]}}]}}
-    - {{id: building, priorities: [1, 2, 3], areas: [B], channels: [mail]}}
+       escalation: [{{after_min: 5, channels: [sms]}}]{urgent_extra}}}
+    - {{id: building, priorities: [1, 2, 3], areas: [B], channels: [mail]{building_extra}}}
 """
 
 
@@ -323,3 +326,109 @@ def test_valid_section_loads(tmp_path):
     assert n.channel("robot").secret == KeyringRef(service="wattdesk-test-robot", username="robot")
     assert n.routes[0].escalation[0].after_min == 5 and n.retry_initial_s == 0.05
     assert site.area_path("R2") == ("B", "R2")
+
+
+# ------------------------------------------------------------------ return to normal
+def test_return_to_normal_is_told_by_e_mail_by_default(system, smtp, http):
+    engine, notifier, clock, site = system
+    assert {r.id: r.return_to_normal for r in site.notifications.routes} == {"urgent_r2": "email", "building": "email"}
+    raise_alarm(engine, notifier, "IO.smoke", 1)
+    assert wait_until(lambda: len(smtp.messages) == 1 and len(http.at("/robot")) == 1)
+    clock.now = T0 + 90
+    raise_alarm(engine, notifier, "IO.smoke", 0, T0 + 90)          # the smoke clears
+    assert engine.alarm(SMOKE).state is AlarmState.UNACK_RTN
+    assert wait_until(lambda: len(smtp.messages) == 2)
+    mail = smtp.messages[1]
+    assert mail["Subject"] == "[Alarm test] P1 [已恢复正常] IO box smoke 状态报警"
+    body = mail.get_content()
+    assert "恢复于 2025-06-15 23:08:10" in body and "状态 已恢复，未确认" in body
+    engine.ack(SMOKE, "alice")                                       # ack after the return: nothing more to tell
+    assert engine.flush() and notifier.wait_idle()
+    assert notifier.wait_idle() and wait_until(lambda: notifier.stats()["mail"].delivered == 2)
+    assert len(smtp.messages) == 2 and len(http.at("/robot")) == 1      # the robot (a webhook) hears no return
+
+
+def test_return_to_normal_per_route_all_or_none(tmp_path, secrets, smtp, http):
+    site = write_site(tmp_path, SITE + notifications(smtp.port, http.port, urgent_extra=", return_to_normal: all",
+                                                     building_extra=", return_to_normal: none"))
+    clock = ManualClock(T0)
+    engine = AlarmEngine(site, clock, workstation="ws", tick_s=0.01)
+    notifier = AlarmNotifier(site, clock=clock, tick_s=0.01)
+    engine.start()
+    notifier.start(engine.subscribe)
+    try:
+        raise_alarm(engine, notifier, "IO.smoke", 1)                 # urgent_r2: robot and mail
+        raise_alarm(engine, notifier, "QF.temperature", 95)          # building: mail (warning P3, alarm P2)
+        assert wait_until(lambda: len(smtp.messages) == 3 and len(http.at("/robot")) == 1)
+        raise_alarm(engine, notifier, "QF.temperature", 20, T0 + 30)  # building says none
+        raise_alarm(engine, notifier, "IO.smoke", 0, T0 + 30)         # urgent_r2 says all
+        assert wait_until(lambda: len(smtp.messages) == 4 and len(http.at("/robot")) == 2)
+        assert "[已恢复正常]" in smtp.messages[3]["Subject"] and "smoke" in smtp.messages[3]["Subject"]
+        robot = http.at("/robot")[1].body["text"]["content"]
+        assert robot.startswith("[Alarm test] P1 [已恢复正常] IO box smoke")
+        assert notifier.wait_idle() and wait_until(lambda: notifier.stats()["mail"].delivered == 4)
+        assert len(smtp.messages) == 4                                # no return mail for the temperature
+    finally:
+        notifier.stop()
+        engine.stop()
+
+
+# ------------------------------------------------------------------ restart
+class Collector:
+    """Historian, engine and notifier over one SQLite journal, as the collector wires them."""
+
+    def __init__(self, site, url: str, spool, clock: ManualClock) -> None:
+        self.historian = Historian(url, spool_dir=spool)
+        self.historian.start()
+        journal, history = self.historian.submit_event, self.historian.read_events
+        self.engine = AlarmEngine(site, clock, journal=journal, history=history, workstation="ws", tick_s=0.01)
+        self.notifier = AlarmNotifier(site, clock=clock, tick_s=0.01, journal=journal, history=history)
+        self.engine.start()
+        self.notifier.start(self.engine.subscribe)
+
+    def stop(self, notices: int) -> None:
+        """Stop once ``notices`` alarm_notified events are committed (the notifier journals after
+        handing a message to its channel), like a collector's orderly stop."""
+        assert wait_until(lambda: len(self.notices()) == notices), self.notices()
+        self.notifier.stop()
+        self.engine.stop()
+        self.historian.stop()
+
+    def notices(self) -> list[dict]:
+        rows = self.historian.read_events(0, 2e9, kinds=[EventKind.NOTIFIED.value])
+        return [r["data"]["notice"] for r in reversed(rows)]
+
+
+def test_pending_escalation_and_return_to_normal_survive_a_collector_restart(tmp_path, secrets, smtp, http):
+    site = write_site(tmp_path, SITE + notifications(smtp.port, http.port))
+    url = f"sqlite:///{tmp_path}/journal.sqlite"
+    upgrade(url)
+    clock = ManualClock(T0)
+    first = Collector(site, url, tmp_path / "spool", clock)
+    raise_alarm(first.engine, first.notifier, "IO.smoke", 1)            # P1 in R2: robot + mail, sms after 5 min
+    assert wait_until(lambda: len(smtp.messages) == 1 and len(http.at("/robot")) == 1)
+    clock.now = T0 + 120
+    first.stop(notices=1)
+    assert first.notices() == [{"route": "urgent_r2", "step": 0, "channels": ["robot", "mail"], "returned": False,
+                                "raised_ts": T0}]
+
+    clock.now = T0 + 180                                                 # restart 3 min after the raise
+    second = Collector(site, url, tmp_path / "spool", clock)
+    try:
+        resumed = second.engine.alarm(SMOKE)
+        assert resumed.state is AlarmState.UNACK_ACTIVE and resumed.raised_ts == T0   # taken up, not lost
+        raise_alarm(second.engine, second.notifier, "IO.smoke", 1, T0 + 181)  # still smoke: nothing new
+        assert second.engine.alarm(SMOKE).raised_ts == T0
+        assert second.notifier.wait_idle() and len(http.at("/sms")) == 0
+        clock.now = T0 + 301                                             # the escalation falls due
+        assert wait_until(lambda: len(http.at("/sms")) == 1)
+        assert http.at("/sms")[0].body["content"].startswith("[Alarm test] P1 [第 1 次升级] IO box smoke")
+        assert len(smtp.messages) == 1 and len(http.at("/robot")) == 1   # the raise was not told again
+        clock.now = T0 + 400
+        raise_alarm(second.engine, second.notifier, "IO.smoke", 0, T0 + 400)   # returns to normal
+        assert wait_until(lambda: len(smtp.messages) == 2)
+        assert "[已恢复正常]" in smtp.messages[1]["Subject"]
+    finally:
+        second.stop(notices=3)
+    assert [(n["step"], n["channels"], n["returned"]) for n in second.notices()] == [
+        (0, ["robot", "mail"], False), (1, ["sms"], False), (0, ["mail"], True)]

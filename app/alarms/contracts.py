@@ -26,6 +26,7 @@ class EventKind(str, enum.Enum):
     RESTORED = "alarm_returned_to_service"
     FLOOD_BEGAN = "alarm_flood_began"
     FLOOD_ENDED = "alarm_flood_ended"
+    NOTIFIED = "alarm_notified"          # a notification handed to channels (``notice`` says which)
 
 
 class AlarmText(NamedTuple):
@@ -100,6 +101,10 @@ class AlarmEvent(NamedTuple):
     cause_code, cause_label
         Trips: the trip cause code read from the breaker and its configured (English)
         state label (``2``, ``"short circuit"``); ``None``/empty when unknown or not a trip.
+    notice : dict | None
+        ``alarm_notified`` events: ``{"route", "step", "channels", "returned", "raised_ts"}`` —
+        route id, 0 for the first notice or the escalation step n, channel ids, whether it
+        told the return to normal, the raise it is about (UTC epoch s).
     """
 
     ts: float
@@ -119,6 +124,7 @@ class AlarmEvent(NamedTuple):
     text: AlarmText = AlarmText()
     cause_code: int | None = None
     cause_label: str = ""
+    notice: dict[str, Any] | None = None
 
     def to_row(self) -> dict[str, Any]:
         """The event as a row of the historian's ``events`` table (``ts`` in ms UTC)."""
@@ -129,7 +135,8 @@ class AlarmEvent(NamedTuple):
             "data": {"alarm_id": self.alarm_id, "state": self.state.value if self.state else None,
                      "value": self.value, "limit": self.limit, "reason": self.reason,
                      "cause": self.cause, "text": self.text._asdict(), "cause_code": self.cause_code,
-                     "cause_label": self.cause_label},
+                     "cause_label": self.cause_label,
+                     **({"notice": self.notice} if self.notice is not None else {})},
         }
 
 
@@ -228,6 +235,9 @@ class DayType(str, enum.Enum):
 
 #: Receives every journal event, on the engine thread; must not block (queue it).
 JournalSink = Callable[[AlarmEvent], None]
+#: ``read_events(t0, t1, *, kinds=..., limit=...) -> rows`` newest first: the historian's journal
+#: read (:meth:`db.historian.Historian.read_events`); rows as :meth:`AlarmEvent.to_row` shapes them.
+JournalRead = Callable[..., list[dict[str, Any]]]
 #: Receives every update, on the engine thread; must not block.
 AlarmSubscriber = Callable[[AlarmUpdate], None]
 #: ``(user, action, alarm) -> allowed``; action is ``ack``, ``shelve``, ``unshelve``,

@@ -20,9 +20,11 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from app.alarms.contracts import (
-    Alarm, AlarmSubscriber, AlarmUpdate, BaselineProvider, JournalSink, OpeningProvider, PermissionCheck,
+    Alarm, AlarmSubscriber, AlarmUpdate, BaselineProvider, EventKind, JournalRead, JournalSink, OpeningProvider,
+    PermissionCheck,
 )
 from app.alarms.evaluator import UNACKED, AlarmEvaluator
+from app.alarms.journal import RESUME_LOOKBACK_S, read_journal
 from app.cache import PointCache
 from app.config import SiteConfig
 from app.points import PointValue
@@ -62,6 +64,11 @@ class AlarmEngine:
         Opening readings of accumulators (:func:`app.alarms.opening.historian_opening`), so
         a restart within a day does not undercount ``daily_energy``; asked on the engine
         thread at each accumulator's first reading.
+    history : JournalRead, optional
+        The journal read (``Historian.read_events``): at :meth:`start` the engine takes up
+        the alarms of its previous run (raises, clears, acknowledgements of the last
+        :data:`~app.alarms.journal.RESUME_LOOKBACK_S`), so a restart loses no
+        unacknowledged alarm and does not raise (and notify) a standing one again.
     permission : PermissionCheck
         Asked before every operator action; default allows all.
     permission_query : PermissionCheck, optional
@@ -78,13 +85,14 @@ class AlarmEngine:
 
     def __init__(self, site: SiteConfig, clock: Clock = time.time, *, journal: JournalSink | None = None,
                  baseline: BaselineProvider | None = None, opening: OpeningProvider | None = None,
-                 permission: PermissionCheck = allow_all,
+                 history: JournalRead | None = None, permission: PermissionCheck = allow_all,
                  permission_query: PermissionCheck | None = None,
                  workstation: str | None = None, tick_s: float = 0.5, max_shelve_s: float = 8 * 3600.0,
                  flood_count: int = 10, flood_window_s: float = 600.0, grouping_window_s: float = 30.0) -> None:
         self.site = site
         self._clock = clock
         self._journal = journal
+        self._history = history
         self._permission = permission
         self._permission_query = permission_query or permission
         self.workstation = workstation if workstation is not None else socket.gethostname()
@@ -109,6 +117,8 @@ class AlarmEngine:
         """
         if self._thread is not None:
             raise RuntimeError("alarm engine already running")
+        if self._history is not None:
+            self._resume(self._history)
         self._thread = threading.Thread(target=self._run, name="alarm-engine", daemon=True)
         self._thread.start()
         if cache is not None:
@@ -311,6 +321,20 @@ class AlarmEngine:
             result = apply(self._evaluator, self._clock(), workstation or self.workstation)
         self._wake()
         return result
+
+    def _resume(self, history: JournalRead) -> None:
+        """Take up the previous run's alarms from the journal (see :meth:`AlarmEvaluator.resume`);
+        an unreadable journal is logged and the engine starts with every alarm normal."""
+        now = self._clock()
+        kinds = (EventKind.RAISED.value, EventKind.CLEARED.value, EventKind.ACKED.value)
+        try:
+            rows = read_journal(history, now - RESUME_LOOKBACK_S, now + 1.0, kinds)
+        except Exception:  # the journal is a help at start, never a reason not to start
+            log.exception("alarm journal unreadable: alarms of the previous run are not taken up")
+            return
+        with self._lock:
+            shown = self._evaluator.resume(rows)
+        log.info("took up %d alarms of the previous run from %d journal events", shown, len(rows))
 
     def _wake(self) -> None:
         if self._thread is not None:

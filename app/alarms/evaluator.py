@@ -242,6 +242,60 @@ class AlarmEvaluator:
         """Withdraw suppression ``reason``; the alarm shows again when no reason is left."""
         self._unsuppress(self.record(alarm_id), reason, now)
 
+    def resume(self, rows: Iterable[dict]) -> int:
+        """Take up the annunciation of the previous run from its journal, before any reading.
+
+        Replays raises, clears and acknowledgements (oldest first) through the state
+        machine, silently: the journal already holds them. An alarm left unacknowledged
+        or active keeps its raise time, value and cause, so the first readings continue
+        it — a condition still present raises nothing new (and is not notified again), one
+        gone clears it to *returned, unacknowledged*. Shelving and out of service are not
+        taken up (the alarm shows again); suppression by design is re-derived from the
+        breakers' positions. Rows of unknown alarms (rules since removed) are skipped.
+
+        Parameters
+        ----------
+        rows : iterable of dict
+            Journal rows (:meth:`AlarmEvent.to_row` form) of kinds ``alarm_raised``,
+            ``alarm_cleared`` and ``alarm_acked``, oldest first.
+
+        Returns
+        -------
+        int
+            Alarms shown (not NORMAL) after the replay.
+        """
+        triggers = {EventKind.RAISED.value: Trigger.ACTIVATE, EventKind.CLEARED.value: Trigger.CLEAR,
+                    EventKind.ACKED.value: Trigger.ACK}
+        touched: set[AlarmRecord] = set()
+        for row in rows:
+            data = row.get("data") or {}
+            record = self.records.get(str(data.get("alarm_id") or ""))
+            trigger = triggers.get(row.get("kind", ""))
+            if record is None or trigger is None:
+                continue
+            new = step(record.status, trigger)
+            if new is record.status:
+                continue
+            ts = row["ts"] / 1000.0
+            record.status, record.state_ts = new, ts
+            if trigger is Trigger.ACTIVATE:
+                record.raised_ts = ts
+                record.value = data.get("value")
+                record.cause = str(data.get("cause") or "")
+                record.cause_code = data.get("cause_code")
+                record.cause_label = str(data.get("cause_label") or "")
+            elif trigger is Trigger.ACK:
+                record.acked_by = str(row.get("user") or "")
+            touched.add(record)
+        for record in touched:
+            record.raw = record.status.active
+            if record.status.state is AlarmState.NORMAL:
+                record.cause = record.acked_by = ""
+                self._shown.discard(record)
+            else:
+                self._shown.add(record)
+        return len(self._shown)
+
     # ---------------------------------------------------------------- output
     def shown(self) -> tuple[Alarm, ...]:
         """Every alarm not in NORMAL, most urgent first, newest first within a priority."""

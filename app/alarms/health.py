@@ -26,12 +26,13 @@ from __future__ import annotations
 import enum
 import math
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from typing import Any, NamedTuple
 
-from app.alarms.contracts import AlarmEvent, EventKind
+from app.alarms.contracts import AlarmEvent, EventKind, JournalRead
+from app.alarms.journal import read_journal
 
 PERIOD_S = 600.0
 DAY_S = 86400.0
@@ -243,10 +244,7 @@ def alarm_health(events: Iterable[AlarmEvent | Mapping[str, Any]], start: float,
     return AlarmHealth(start, end, areas, chattering, tuple(stale), top, sum(frequency.values()))
 
 
-EventRead = Callable[..., list[dict[str, Any]]]
-
-
-def read_alarm_health(read_events: EventRead, start: float, end: float, *, tz: tzinfo = timezone.utc,
+def read_alarm_health(read_events: JournalRead, start: float, end: float, *, tz: tzinfo = timezone.utc,
                       lookback_s: float = LOOKBACK_S, page: int = 10_000) -> AlarmHealth:
     """:func:`alarm_health` of ``[start, end)`` from the historian's journal.
 
@@ -256,9 +254,8 @@ def read_alarm_health(read_events: EventRead, start: float, end: float, *, tz: t
 
     Parameters
     ----------
-    read_events : callable
-        ``read_events(t0, t1, *, kinds=..., limit=...)`` as
-        :meth:`db.historian.Historian.read_events` (rows newest first, ``ts`` in ms).
+    read_events : JournalRead
+        The historian's journal read (:meth:`db.historian.Historian.read_events`).
     start, end : float
         UTC epoch seconds.
     tz : tzinfo
@@ -277,19 +274,7 @@ def read_alarm_health(read_events: EventRead, start: float, end: float, *, tz: t
     """
     if not end > start:
         raise ValueError(f"health period must have end > start, got {start!r} .. {end!r}")
-    rows: list[dict[str, Any]] = []
-    t0, t1 = start - lookback_s, end
-    while True:
-        chunk = read_events(t0, t1, kinds=HEALTH_KINDS, limit=page)
-        if len(chunk) < page:
-            rows += chunk
-            break
-        oldest = chunk[-1]["ts"]
-        newer = [r for r in chunk if r["ts"] > oldest]
-        if not newer:
-            raise ValueError(f"more than {page} journal events at {oldest} ms: cannot page through them")
-        rows += newer
-        t1 = (oldest + 1) / 1000.0           # the next page starts with every event of that millisecond
+    rows = read_journal(read_events, start - lookback_s, end, HEALTH_KINDS, page=page)
     return alarm_health(rows, start, end, tz=tz)
 
 

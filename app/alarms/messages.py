@@ -39,6 +39,7 @@ CAUSE_CODE_TEXT = "cause code %1"
 NOTICE_TEXT = {
     "escalation": "[escalation %1]", "value": "value %1", "limit": "(limit %1)", "where": "area %1, source %2",
     "state": "state %1", "raised": "raised %1", "alarm": "alarm %1", "cause": "cause: %1",
+    "returned": "[returned to normal]", "returned_at": "returned to normal %1",
 }
 
 #: Chinese words of every English source text above, and of the trip causes and breaker
@@ -55,6 +56,7 @@ ZH_CN: dict[str, str] = {
     "[escalation %1]": "[第 %1 次升级]", "value %1": "值 %1", "(limit %1)": "（限值 %1）",
     "area %1, source %2": "区域 %1，来源 %2", "state %1": "状态 %1", "raised %1": "发生于 %1",
     "alarm %1": "报警 %1", "cause: %1": "原因：%1",
+    "[returned to normal]": "[已恢复正常]", "returned to normal %1": "恢复于 %1",
     "none": "无", "overload": "过载", "short circuit": "短路", "leakage": "漏电", "over-voltage": "过压",
     "under-voltage": "欠压", "over-temperature": "过温", "phase loss": "缺相", "over-power": "功率超限",
     "manual/local": "手动/就地",
@@ -168,6 +170,8 @@ class Notification(NamedTuple):
         Language of the text (the site's: ``"zh_CN"`` or ``"en"``).
     area_name : str
         Name of the alarm's area (its id when it has none).
+    returned : bool
+        The message tells that the alarm returned to normal (at ``alarm.state_ts``).
     """
 
     alarm: Alarm
@@ -177,11 +181,15 @@ class Notification(NamedTuple):
     tz: ZoneInfo
     language: str = "zh_CN"
     area_name: str = ""
+    returned: bool = False
 
     @property
     def raised_local(self) -> str:
         """Raise time, ``YYYY-MM-DD HH:MM:SS`` in the site's time zone."""
-        return datetime.fromtimestamp(self.alarm.raised_ts, self.tz).strftime("%Y-%m-%d %H:%M:%S")
+        return self._local(self.alarm.raised_ts)
+
+    def _local(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, self.tz).strftime("%Y-%m-%d %H:%M:%S")
 
     def message(self) -> str:
         """The alarm's text in :attr:`language` (its message as the engine wrote it, for
@@ -190,9 +198,11 @@ class Notification(NamedTuple):
         return compose(a.text, self.language, translator(self.language)) if a.text.rule_type else a.message
 
     def subject(self) -> str:
-        """One line: site, priority, escalation mark and alarm text."""
+        """One line: site, priority, escalation or return-to-normal mark and alarm text."""
         tr = translator(self.language)
         mark = " " + fill(tr(NOTICE_TEXT["escalation"]), self.escalation) if self.escalation else ""
+        if self.returned:
+            mark = " " + tr(NOTICE_TEXT["returned"])
         return f"[{self.site}] P{self.alarm.priority}{mark} {self.message()}"
 
     def text(self) -> str:
@@ -214,7 +224,10 @@ class Notification(NamedTuple):
             lines.append(a.note)
         lines += [fill(tr(NOTICE_TEXT["where"]), self.area_name or a.area, a.source),
                   fill(tr(NOTICE_TEXT["state"]), tr(STATE_TEXT.get(a.state.value, a.state.value))),
-                  fill(tr(NOTICE_TEXT["raised"]), self.raised_local), fill(tr(NOTICE_TEXT["alarm"]), a.id)]
+                  fill(tr(NOTICE_TEXT["raised"]), self.raised_local)]
+        if self.returned:
+            lines.append(fill(tr(NOTICE_TEXT["returned_at"]), self._local(a.state_ts)))
+        lines.append(fill(tr(NOTICE_TEXT["alarm"]), a.id))
         return "\n".join(lines)
 
     def fields(self, mobiles: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -223,6 +236,7 @@ class Notification(NamedTuple):
         return {"site": self.site, "alarm_id": a.id, "priority": a.priority, "level": a.level, "area": a.area,
                 "source": a.source, "device": a.device, "message": self.message(), "state": a.state.value,
                 "value": a.value, "limit": a.limit, "raised": self.raised_local, "escalation": self.escalation,
+                "returned": self.returned,
                 "text": self.text(), "mobiles": list(mobiles)}
 
 

@@ -28,7 +28,7 @@ SECRET_KEYS = frozenset({"password", "passwd", "pass", "secret_value", "token", 
 #: Query parameters of a webhook URL that carry secrets (DingTalk access_token, WeCom key, ...).
 SECRET_QUERY = frozenset({"access_token", "key", "token", "sign", "secret", "password", "apikey", "api_key"})
 #: Fields a ``custom`` webhook body may use as ``${field}``.
-BODY_FIELDS = frozenset({"site", "alarm_id", "priority", "level", "area", "source", "device", "message",
+BODY_FIELDS = frozenset({"site", "alarm_id", "priority", "level", "area", "source", "device", "message", "returned",
                          "state", "value", "limit", "raised", "escalation", "text", "mobiles"})
 
 
@@ -256,6 +256,9 @@ class Route(BaseModel):
         Channel ids told when the alarm is raised.
     escalation : tuple[EscalationStep, ...]
         Later steps, ``after_min`` strictly increasing.
+    return_to_normal : {'email', 'all', 'none'}
+        Which of the channels told of an alarm are told when it returns to normal:
+        the e-mail ones (default), all, or none.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -265,6 +268,7 @@ class Route(BaseModel):
     areas: tuple[str, ...] = ()
     channels: tuple[str, ...] = Field(min_length=1)
     escalation: tuple[EscalationStep, ...] = ()
+    return_to_normal: Literal["email", "all", "none"] = "email"
 
     @field_validator("priorities")
     @classmethod

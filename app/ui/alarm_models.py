@@ -209,6 +209,7 @@ def _kind_names() -> dict[str, str]:
         EventKind.RESTORED.value: tr("Returned to service"),
         EventKind.FLOOD_BEGAN.value: tr("Flood began"),
         EventKind.FLOOD_ENDED.value: tr("Flood ended"),
+        EventKind.NOTIFIED.value: tr("Notified"),
     }
 
 

@@ -286,7 +286,8 @@ class AlarmView(QWidget):
             frozenset({EventKind.SHELVED.value, EventKind.UNSHELVED.value, EventKind.SHELF_EXPIRED.value}),
             frozenset({EventKind.SUPPRESSED.value, EventKind.UNSUPPRESSED.value, EventKind.REMOVED.value,
                        EventKind.RESTORED.value}),
-            frozenset({EventKind.FLOOD_BEGAN.value, EventKind.FLOOD_ENDED.value})]
+            frozenset({EventKind.FLOOD_BEGAN.value, EventKind.FLOOD_ENDED.value}),
+            frozenset({EventKind.NOTIFIED.value})]
         for _ in self._kind_choices:
             self._kind.addItem("")
         self._search = QPushButton(tab)
@@ -542,7 +543,8 @@ class AlarmView(QWidget):
             self._state.setItemText(i, text)
         for i, text in enumerate((self.tr("All events"), self.tr("Raised"), self.tr("Cleared"),
                                   self.tr("Acknowledged"), self.tr("Shelving"),
-                                  self.tr("Suppression and service"), self.tr("Floods"))):
+                                  self.tr("Suppression and service"), self.tr("Floods"),
+                                  self.tr("Notifications"))):
             self._kind.setItemText(i, text)
         for bar in (self._active_bar, self._events_bar):
             bar.area.setItemText(0, self.tr("All areas"))

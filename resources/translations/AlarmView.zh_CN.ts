@@ -471,5 +471,13 @@
       <source>Within target</source>
       <translation>在目标之内</translation>
     </message>
+    <message>
+      <source>Notified</source>
+      <translation>已通知</translation>
+    </message>
+    <message>
+      <source>Notifications</source>
+      <translation>通知记录</translation>
+    </message>
   </context>
 </TS>
