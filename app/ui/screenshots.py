@@ -8,14 +8,17 @@ seconds so the trends have minutes to show, stages an incident (a feeder tripped
 its protection, a breaker switched to manual, a device offline), and saves, for Chinese
 and English and for the dark and light themes, ``<view>_<language>_<theme>.png`` of
 every installed view — the diagrams once per sheet as ``diagrams-<sheet>_…`` and the
-trends with a few pens preselected (:data:`TREND_PENS`) — then
-``wall_<view>_<language>.png`` of each wall display page.
+trends with a few pens preselected (:data:`TREND_PENS`) — with an operator shown as
+logged in, then ``control-<device>_<language>_dark.png`` of the control dialog for
+:data:`CONTROL_SHOTS` (a breaker with an opening selected, the breaker in manual mode,
+a pump), then ``wall_<view>_<language>.png`` of each wall display page.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import secrets
 import socket
 import sys
 import tempfile
@@ -23,12 +26,16 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.collector import Collector
 from app.config import load_site
+from app.control import ControlService
+from app.security import AuthError, Grant, Permission, Role, SecurityService
 from app.ui.app import Appearance, build_services, create_application
-from app.ui.services import UiSettings
+from app.ui.control_dialog import ControlDialog
+from app.ui.services import UiServices, UiSettings
 from drivers.sim.plant import DemoPlant
 from resources import DEMO_SITE
 
@@ -39,6 +46,30 @@ MANUAL_IN_SHOTS = "QF1_04"  #: breaker switched to manual mode before the shots
 TREND_PENS = ("HV_M.P", "T1_M.P", "T2_M.P", "QF2_01.Ia", "QF2_01.Ib", "QF2_01.Ic")
 #: diagram sheets shot: the HV overview and the LV panel of the tripped and the manual breaker
 DIAGRAM_SHEETS = ("overview", "panel:BUS1")
+#: control dialogs shot: (device, telecontrol point, command selected or None)
+CONTROL_SHOTS = (("QF1_01", "command", 0), (MANUAL_IN_SHOTS, "command", None), ("PS_PUMP", "pump1_running", None))
+SHOT_USER = "zhangwei"  #: the operator shown as logged in
+
+
+#: accounts of the users view shots (name, full name, role); the first is logged in for the shots
+SHOT_ACCOUNTS = (("zhangwei", "张伟", Role.ADMIN), ("liqiang", "李强", Role.OPERATOR),
+                 ("wangfang", "王芳", Role.OPERATOR), ("zhaomin", "赵敏", Role.VIEWER))
+
+
+def shot_accounts(security: SecurityService) -> None:
+    """Accounts for the users view shots (one random password): one locked out, one disabled, a
+    per-area grant; the first account logs in."""
+    password = secrets.token_urlsafe(16)
+    for name, full_name, role in SHOT_ACCOUNTS:
+        security.users.add(name, role, password, full_name=full_name, actor="screenshots")
+    security.login(SHOT_ACCOUNTS[0][0], password)
+    for _ in range(security.users.lockout_threshold):
+        try:
+            security.users.authenticate(SHOT_ACCOUNTS[2][0], "not-the-password")
+        except AuthError:
+            pass
+    security.set_disabled(SHOT_ACCOUNTS[3][0], True)
+    security.grant(Grant(Role.OPERATOR, Permission.SHELVE, "HV_ROOM"))
 
 
 def free_port_block(count: int, attempts: int = 50) -> int:
@@ -126,6 +157,40 @@ def prepare_trends(window: QWidget, span_s: float) -> None:
     pump(10.0, until=lambda: not view.loading())
 
 
+def control_service(collector: Collector) -> ControlService:
+    """A control service on the demo plant for the dialog shots: every user may control,
+    no password is accepted (nothing is ever operated), the audit goes nowhere."""
+    service = ControlService(collector.site, collector.engine, collector.cache,
+                             permission=lambda _user, _action, _area: True,
+                             password=lambda _user, _password: False,
+                             audit=lambda _record: None, workstation="WS-01")
+    service.start()
+    return service
+
+
+def shoot_control(services: UiServices, outdir: Path, language: str, out=print) -> list[Path]:
+    """Open the control dialog on each of :data:`CONTROL_SHOTS`, select its command, save it."""
+    written = []
+    for device, point, command in CONTROL_SHOTS:
+        dialog = ControlDialog(services, device, SHOT_USER, point=point)
+        try:
+            dialog.show()
+            pump(1.5)
+            if command is not None:
+                dialog.select(command)
+                pump(3.0, until=lambda d=dialog: d.selection is not None)
+                pump(0.5)
+            written.append(save(dialog, outdir / f"control-{device}_{language}_dark.png"))
+            out(written[-1], flush=True)
+        finally:
+            dialog.cancel_selection()
+            dialog.wait_idle()
+            dialog.reject()
+            dialog.wait_idle()
+            dialog.deleteLater()
+    return written
+
+
 def render_all(outdir: Path, settle_s: float = 12.0, history_s: float = 0.0, out=print) -> list[Path]:
     """Start the demo, render every view in both languages and themes and the wall display.
 
@@ -159,11 +224,15 @@ def render_all(outdir: Path, settle_s: float = 12.0, history_s: float = 0.0, out
         collector.start()
         settings = UiSettings()
         services = build_services(collector, settings)
+        services.control = control = control_service(collector)
         appearance = Appearance(settings)
         appearance.apply()
         services.bridge.start()
         window = MainWindow(services, appearance)
         attach_alarm_banner(window, appearance)
+        security = SecurityService.open(collector.db_url, workstation="WS-SHOTS")
+        shot_accounts(security)
+        window.set_security(security)               # the users view
         try:
             window.resize(1600, 950)
             window.show()
@@ -181,6 +250,7 @@ def render_all(outdir: Path, settle_s: float = 12.0, history_s: float = 0.0, out
                 overview.wait_idle()
             for language in ("zh_CN", "en"):
                 appearance.set_language(language)
+                window.set_user(SHOT_USER, QCoreApplication.translate("SessionGuard", "operator"))
                 for theme in ("dark", "light"):
                     appearance.set_theme(theme)
                     for key in window.views:
@@ -211,6 +281,7 @@ def render_all(outdir: Path, settle_s: float = 12.0, history_s: float = 0.0, out
             appearance.set_theme("dark")
             for language in ("zh_CN", "en"):
                 appearance.set_language(language)
+                written += shoot_control(services, outdir, language, out)
                 wall = WallWindow(services, cycle_s=3600)
                 wall.resize(1920, 1080)
                 wall.show()
@@ -229,10 +300,12 @@ def render_all(outdir: Path, settle_s: float = 12.0, history_s: float = 0.0, out
                     wall.close()
                     wall.deleteLater()
         finally:
+            control.stop()
             services.bridge.stop()
             window.close()
             window.deleteLater()
             pump(0.2)
+            security.users.engine.dispose()
             collector.stop()
             plant.stop()
     return written
