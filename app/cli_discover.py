@@ -258,19 +258,11 @@ def cmd_discover_opcua(args: argparse.Namespace) -> int:
     return _write(render_devices([entry], comments), [entry], args)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0 seconds, got {text}")
-    return value
-
-
 def _common(parser: argparse.ArgumentParser) -> None:
+    from app.cli import _positive_seconds   # app.cli imports this module: import when its parser is built
+
     parser.add_argument("--area", required=True, help="id of the site area the device(s) go in")
-    parser.add_argument("--timeout", type=_seconds, default=3.0, help="seconds per request (default 3)")
+    parser.add_argument("--timeout", type=_positive_seconds, default=3.0, help="seconds per request (default 3)")
     parser.add_argument("-o", "--output", type=Path, default=None, help="YAML file to write (default: print)")
     parser.add_argument("--force", action="store_true", help="replace --output if it exists")
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from bacnet_peers import ahu, params, udp_port
+from driver_reads import by_name, read_until
 from modbus_peers import async_test
 
 from app.points import Quality
@@ -29,17 +30,6 @@ POINTS = [
 ]
 
 
-def _by_name(values):
-    return {pv.tag.split(".", 1)[1]: pv for pv in values}
-
-
-async def _read_until(driver, predicate, tries: int = 100):
-    for _ in range(tries):
-        values = _by_name(await driver.read())
-        if predicate(values):
-            return values
-        await asyncio.sleep(0.02)
-    return values
 
 
 def test_status_flags_map_to_quality():
@@ -58,14 +48,14 @@ def test_status_flags_map_to_quality():
 async def test_reads_present_value_and_status_flags(cov):
     async with ahu() as device:
         driver = BacnetDriver(params(device, cov=cov), [*POINTS, BacnetPoint("ghost", AI, 99)])
-        first = _by_name(await driver.read())
+        first = by_name(await driver.read())
         device.set("SupplyAirTemp", 17.25, out_of_service=True)
         device.set("FilterAlarm", "active")
-        changed = await _read_until(driver, lambda v: v["supply_temp"].value == 17.25
+        changed = await read_until(driver, lambda v: v["supply_temp"].value == 17.25
                                     and v["supply_temp"].quality is Quality.UNCERTAIN
                                     and v["filter_alarm"].value == 1.0)
         device.set("SupplyAirTemp", 99.0, out_of_service=False, fault=True)
-        faulted = await _read_until(driver, lambda v: v["supply_temp"].quality is Quality.BAD)
+        faulted = await read_until(driver, lambda v: v["supply_temp"].quality is Quality.BAD)
         subscribed = driver.subscribed
         await driver.close()
     assert all(first[n].good for n in ("supply_temp", "setpoint", "fan_cmd", "filter_alarm", "mode", "valve"))
@@ -93,7 +83,7 @@ async def test_write_with_priority_and_relinquish():
         await driver.write("fan_cmd", 0)
         await driver.write("mode", 3)
         slot10 = device.objects["Mode"].presentValue
-        values = _by_name(await driver.read())
+        values = by_name(await driver.read())
         await driver.relinquish("setpoint")
         released = device.get("SupplyAirSetpoint")
         await driver.close()
@@ -150,13 +140,13 @@ async def test_device_restart_is_recovered(cov):
     device = ahu(port)
     await device.start()
     driver = BacnetDriver(params(device, cov=cov), POINTS[:2])
-    first = _by_name(await driver.read())
+    first = by_name(await driver.read())
     await device.stop()
-    down = _by_name(await driver.read())
+    down = by_name(await driver.read())
     await device.start()
-    back = await _read_until(driver, lambda v: v["supply_temp"].good)
+    back = await read_until(driver, lambda v: v["supply_temp"].good)
     device.set("SupplyAirTemp", 18.75)  # followed again after the restart (COV re-subscribed)
-    moved = await _read_until(driver, lambda v: v["supply_temp"].value == 18.75)
+    moved = await read_until(driver, lambda v: v["supply_temp"].value == 18.75)
     await driver.close()
     await device.stop()
     assert first["supply_temp"].good

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 from dlt645_peers import METER_1997, METER_A, METER_B, gateway, params
+from driver_reads import by_name
 from modbus_peers import async_test, free_port
 from serial_peers import pty_pair
 
@@ -30,15 +31,12 @@ POINTS = [
 ]
 
 
-def _by_name(values):
-    return {pv.tag.split(".", 1)[1]: pv for pv in values}
-
 
 @async_test
 async def test_reads_energy_voltage_current_power_demand():
     async with gateway() as gw:
         driver = Dlt645Driver(params(gw), POINTS)
-        values = _by_name(await driver.read())
+        values = by_name(await driver.read())
         online = driver.online
         await driver.close()
     assert online and all(pv.good for pv in values.values()), values
@@ -71,7 +69,7 @@ async def test_unknown_data_identifier_is_the_meters_error():
     async with gateway() as gw:
         driver = Dlt645Driver(params(gw), [Dlt645Point("odd", 0x04000401, fmt="XXXXXXXXXXXX"),
                                           Dlt645Point("energy", 0x00010000)])
-        values = _by_name(await driver.read())
+        values = by_name(await driver.read())
         await driver.close()
     assert values["odd"].quality is Quality.BAD
     assert values["odd"].reason == "meter error 0x02 (no data requested (unknown data identifier))"
@@ -187,9 +185,9 @@ async def test_serial_line_over_a_pty_pair(tmp_path):
             bus = bus_for(params(gw, serial_port=client_end, parity="N"))
             a = Dlt645Driver(params(gw, METER_A, serial_port=client_end, parity="N"), POINTS[:3], bus=bus)
             b = Dlt645Driver(params(gw, METER_B, serial_port=client_end, parity="N"), POINTS[:1], bus=bus)
-            values = _by_name(await a.read())
+            values = by_name(await a.read())
             silent = (await b.read())[0]
-            after = _by_name(await a.read())
+            after = by_name(await a.read())
             for driver in (a, b):
                 await driver.close()
             bus.close()
@@ -262,7 +260,7 @@ async def test_1997_meter_beside_a_2007_meter_on_one_gateway():
         bus = bus_for(params(gw))
         driver = Dlt645Driver(params(gw, METER_1997, version=Version.V1997), POINTS_1997, bus=bus)
         new = Dlt645Driver(params(gw, METER_A), POINTS[:1], bus=bus)
-        values = _by_name(await driver.read())
+        values = by_name(await driver.read())
         other = (await new.read())[0]
         # the -1997 meter stays silent to a -2007 request, as on a real RS-485 line
         wrong_edition = Dlt645Driver(params(gw, METER_1997), POINTS[:1], bus=bus)
@@ -284,7 +282,7 @@ async def test_1997_abnormal_reply_reason_is_its_error_word():
     async with MeterGateway([ResidentialMeter(METER_1997, version=Version.V1997)], step_s=None) as gw:
         driver = Dlt645Driver(params(gw, METER_1997, version=Version.V1997),
                               [Dlt645Point("reverse", 0x9020), Dlt645Point("phase_b", 0xB612)])
-        values = _by_name(await driver.read())
+        values = by_name(await driver.read())
         online = driver.online
         await driver.close()
     assert values["reverse"].good and values["reverse"].value == 0.0

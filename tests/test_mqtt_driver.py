@@ -7,6 +7,7 @@ import asyncio
 import json
 
 import pytest
+from driver_reads import by_name, read_until
 from modbus_peers import async_test, free_port
 from mqtt_peers import any_broker, params, private_broker, unique_prefix
 
@@ -18,17 +19,6 @@ from drivers.mqtt.spec import MqttParams, MqttPoint
 from drivers.sim.mqtt_env_sensor import EnvSensor
 
 
-def _by_name(values):
-    return {pv.tag.split(".", 1)[1]: pv for pv in values}
-
-
-async def _read_until(driver, predicate, tries: int = 250):
-    for _ in range(tries):
-        values = _by_name(await driver.read())
-        if predicate(values):
-            return values
-        await asyncio.sleep(0.02)
-    return values
 
 
 def test_extract_follows_the_path():
@@ -70,7 +60,7 @@ async def test_json_payloads_map_to_points_by_path():
             MqttPoint("silent", f"{prefix}/never"),
         ]
         driver = MqttDriver(params(broker.host, broker.port), points)
-        values = await _read_until(driver, lambda v: v["temp"].good and v["raw"].reason)
+        values = await read_until(driver, lambda v: v["temp"].good and v["raw"].reason)
         online = driver.online
         await driver.close()
     assert online
@@ -92,11 +82,11 @@ async def test_bad_payload_keeps_the_last_good_value_and_staleness_is_bad():
         broker.publish(topic, {"p": 1.5})
         driver = MqttDriver(params(broker.host, broker.port, stale_after_s=0.5),
                             [MqttPoint("p", topic, "p", scale=1000)])
-        good = (await _read_until(driver, lambda v: v["p"].good))["p"]
+        good = (await read_until(driver, lambda v: v["p"].good))["p"]
         broker.publish(topic, {"p": "broken"})
-        bad = (await _read_until(driver, lambda v: v["p"].quality is Quality.BAD))["p"]
+        bad = (await read_until(driver, lambda v: v["p"].quality is Quality.BAD))["p"]
         broker.publish(topic, {"p": 2.0})
-        await _read_until(driver, lambda v: v["p"].value == 2000.0)
+        await read_until(driver, lambda v: v["p"].value == 2000.0)
         await asyncio.sleep(0.6)
         stale = (await driver.read())[0]
         await driver.close()
@@ -115,7 +105,7 @@ async def test_write_publishes_to_the_command_topic_and_the_sensor_follows():
             MqttPoint("ventilation", sensor.state_topic, "no.such", command_topic=sensor.command_topic),
         ]
         driver = MqttDriver(params(broker.host, broker.port), points)
-        first = await _read_until(driver, lambda v: v["co2"].good)
+        first = await read_until(driver, lambda v: v["co2"].good)
         await driver.write("ventilation", 85)
         for _ in range(100):
             if sensor.ventilation == 85.0:
@@ -138,11 +128,11 @@ def test_broker_restart_is_recovered():
         with EnvSensor(broker.host, broker.port, prefix=prefix, step_s=0.05) as sensor:
             points = [MqttPoint("t", sensor.state_topic, "temperature.value")]
             driver = MqttDriver(params(broker.host, broker.port), points)
-            first = (await _read_until(driver, lambda v: v["t"].good))["t"]
+            first = (await read_until(driver, lambda v: v["t"].good))["t"]
             await asyncio.to_thread(broker.stop)
-            down = (await _read_until(driver, lambda v: v["t"].quality is Quality.BAD))["t"]
+            down = (await read_until(driver, lambda v: v["t"].quality is Quality.BAD))["t"]
             await asyncio.to_thread(broker.start)
-            back = (await _read_until(driver, lambda v: v["t"].good, tries=400))["t"]
+            back = (await read_until(driver, lambda v: v["t"].good, tries=400))["t"]
             await driver.close()
         return first, down, back
 
@@ -158,7 +148,7 @@ def test_broker_restart_is_recovered():
 async def test_no_broker_is_bad_with_reason():
     port = free_port()
     driver = MqttDriver(params("127.0.0.1", port), [MqttPoint("t", "x/y")])
-    value = (await _read_until(driver, lambda v: v["t"].reason != "not connected yet"))["t"]
+    value = (await read_until(driver, lambda v: v["t"].reason != "not connected yet"))["t"]
     await driver.close()
     assert value.quality is Quality.BAD and value.reason == f"cannot connect to broker 127.0.0.1:{port}"
 

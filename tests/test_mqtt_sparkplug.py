@@ -8,6 +8,7 @@ import asyncio
 import uuid
 
 import pytest
+from driver_reads import by_name, read_until
 from modbus_peers import async_test
 from mqtt_peers import any_broker, params
 
@@ -32,17 +33,6 @@ POINTS = [
 LIVE = ("power", "power_w", "energy", "voltage", "breaker")
 
 
-def _by_name(values):
-    return {pv.tag.split(".", 1)[1]: pv for pv in values}
-
-
-async def _read_until(driver, predicate, tries: int = 250):
-    for _ in range(tries):
-        values = _by_name(await driver.read())
-        if predicate(values):
-            return values
-        await asyncio.sleep(0.02)
-    return values
 
 
 def _live(values) -> bool:
@@ -83,11 +73,11 @@ async def test_births_aliases_rebirth_on_connect_and_commands():
             await asyncio.sleep(0.3)   # the node was born before the host connected
             driver = MqttDriver(params(broker.host, broker.port, sparkplug=SparkplugAddress(group, "Gateway1", "Meter1")),
                                 POINTS)
-            first = await _read_until(driver, _live)
+            first = await read_until(driver, _live)
             node.set(Power=20.0, Voltage=231.5)
-            moved = await _read_until(driver, lambda v: v["power"].value == 20.0 and v["voltage"].value == 231.5)
+            moved = await read_until(driver, lambda v: v["power"].value == 20.0 and v["voltage"].value == 231.5)
             await driver.write("breaker", 0)
-            opened = await _read_until(driver, lambda v: v["breaker"].value == 0.0)
+            opened = await read_until(driver, lambda v: v["breaker"].value == 0.0)
             with pytest.raises(DriverError, match="Boolean metric takes 0 or 1"):
                 await driver.write("breaker", 2)
             with pytest.raises(DriverError, match="point is not writable"):
@@ -114,35 +104,35 @@ async def test_deaths_are_bad_with_reason_and_births_bring_the_points_back():
         driver = MqttDriver(params(broker.host, broker.port, timeout_s=0.2,
                                    sparkplug=SparkplugAddress(group, "Gateway1", "Meter1")), POINTS[:5])
         try:
-            assert _live(await _read_until(driver, _live))
+            assert _live(await read_until(driver, _live))
             node.device_death()
-            ddeath = await _read_until(driver, lambda v: v["power"].quality is Quality.BAD)
+            ddeath = await read_until(driver, lambda v: v["power"].quality is Quality.BAD)
             node.device_birth()
-            reborn = await _read_until(driver, _live)
+            reborn = await read_until(driver, _live)
 
             births = node.births
             broker.publish(f"spBv1.0/{group}/DDATA/Gateway1/Meter1", b"\x12\x09\x10", retain=False)   # cut short
-            garbled = await _read_until(driver, lambda v: v["power"].quality is Quality.BAD)
-            healed = await _read_until(driver, lambda v: node.births > births and _live(v))
+            garbled = await read_until(driver, lambda v: v["power"].quality is Quality.BAD)
+            healed = await read_until(driver, lambda v: node.births > births and _live(v))
 
             births = node.births
             node.skip_seq()          # a lost message: the host asks for a rebirth
             node.set(Power=14.0)
-            gap = await _read_until(driver, lambda v: node.births > births and v["power"].value == 14.0)
+            gap = await read_until(driver, lambda v: node.births > births and v["power"].value == 14.0)
 
             node.crash()             # the broker publishes the will: NDEATH with this session's bdSeq
-            will = await _read_until(driver, lambda v: v["power"].quality is Quality.BAD)
+            will = await read_until(driver, lambda v: v["power"].quality is Quality.BAD)
             old_bd_seq = node.bd_seq
             node.start()             # a new session (bdSeq + 1) is born again
-            restarted = await _read_until(driver, _live)
+            restarted = await read_until(driver, _live)
             # an NDEATH of the earlier session (a late will) changes nothing
             broker.publish(f"spBv1.0/{group}/NDEATH/Gateway1",
                            encode_payload([SpbMetric("bdSeq", None, DataType.UINT64, old_bd_seq)]), retain=False)
             await asyncio.sleep(0.3)
-            after_stale = _by_name(await driver.read())
+            after_stale = by_name(await driver.read())
 
             node.stop()              # a clean end of session sends NDEATH itself
-            ndeath = await _read_until(driver, lambda v: v["power"].quality is Quality.BAD)
+            ndeath = await read_until(driver, lambda v: v["power"].quality is Quality.BAD)
         finally:
             node.stop()
             await driver.close()

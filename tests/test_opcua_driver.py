@@ -7,6 +7,7 @@ import contextlib
 
 import pytest
 from asyncua import ua
+from driver_reads import by_name, read_until
 from modbus_peers import async_test
 from opcua_peers import StationThread, client_certificate, params, station
 
@@ -45,17 +46,6 @@ def peer(shared_station):
     shared_station.call(shared_station.server.reset())
 
 
-def _by_name(values):
-    return {pv.tag.split(".", 1)[1]: pv for pv in values}
-
-
-async def _read_until(driver, predicate, tries: int = 100):
-    for _ in range(tries):
-        values = _by_name(await driver.read())
-        if predicate(values):
-            return values
-        await asyncio.sleep(0.02)
-    return values
 
 
 def test_status_codes_map_to_quality():
@@ -74,7 +64,7 @@ async def test_read_maps_values_and_status_codes(peer, mode):
     server = peer.server
     await peer.run(server.set("InletLevel", 2.5, ua.StatusCodes.UncertainLastUsableValue))
     driver = OpcUaDriver(params(server, mode=mode), _points(server))
-    values = _by_name(await driver.read())
+    values = by_name(await driver.read())
     online = driver.online
     await driver.close()
     assert online
@@ -109,12 +99,12 @@ async def test_subscription_honours_deadband_and_follows_changes(peer):
         OpcUaPoint("power", server.node_id("Pump1.Power"), sampling_interval_s=0.02),
     ]
     driver = OpcUaDriver(params(server, mode=SUBSCRIBE), points)
-    first = _by_name(await driver.read())
+    first = by_name(await driver.read())
     await peer.run(server.set("InletLevel", 3.4))   # within 0.5 of 3.2: not reported
     await peer.run(server.set("Pump1.Power", 9.0))  # no deadband: reported
-    changed = await _read_until(driver, lambda v: v["power"].value == 9.0)
+    changed = await read_until(driver, lambda v: v["power"].value == 9.0)
     await peer.run(server.set("InletLevel", 4.0))   # 0.8 from the last reported 3.2
-    moved = await _read_until(driver, lambda v: v["level"].value == 4.0)
+    moved = await read_until(driver, lambda v: v["level"].value == 4.0)
     subscribed = driver.subscribed
     await driver.close()
     assert subscribed == ["level", "power"]
@@ -131,7 +121,7 @@ async def test_refused_monitored_item_is_polled(peer):
         OpcUaPoint("power", server.node_id("Pump1.Power")),
     ]
     driver = OpcUaDriver(params(server, mode=SUBSCRIBE), points)
-    values = _by_name(await driver.read())
+    values = by_name(await driver.read())
     subscribed = driver.subscribed
     await driver.close()
     assert subscribed == ["power"]
@@ -193,9 +183,9 @@ async def test_server_down_then_restarted_is_recovered():
     drivers = [OpcUaDriver(params(server, mode=mode), _points(server)[:2]) for mode in (POLL, SUBSCRIBE)]
     first = [await d.read() for d in drivers]
     await server.stop()
-    down = [await _read_until(d, lambda v: v["power"].quality is Quality.BAD) for d in drivers]
+    down = [await read_until(d, lambda v: v["power"].quality is Quality.BAD) for d in drivers]
     await server.start()
-    back = [await _read_until(d, lambda v: v["power"].good, tries=300) for d in drivers]
+    back = [await read_until(d, lambda v: v["power"].good, tries=300) for d in drivers]
     for driver in drivers:
         await driver.close()
     await server.stop()
