@@ -5,7 +5,8 @@ cause, and the grouping of a trip's downstream alarms under it).
 One plant, one acquisition engine and one alarm engine serve the whole module; each test
 works on its own feeder so the incidents do not meet. Scans every 0.2 s, physics every 0.1 s.
 The plant's overload protection is slowed to 3 s (simulation file) so that the 1.2 In
-overload alarm, with its 1 s on-delay, is seen before the breaker trips.
+overload alarm, with its 1 s on-delay, is seen before the breaker trips; the current-imbalance
+rule's on-delay is cut from 60 s to 1 s.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from app.cache import PointCache
 from drivers.sim.plant import DEMO_SIM, DemoPlant
 from tests.test_sim_plant import N_PORTS, free_port_block
 
-DEVICES = ("QF1_05", "PM1_05", "DM_UPS", "QF1_07", "QF1_08", "QF1_09", "QF1_10", "QF1_11", "QF2_06", "ENV_LV1")
+DEVICES = ("QF1_05", "PM1_05", "DM_UPS", "QF1_07", "QF1_08", "QF1_09", "QF1_10", "QF1_11", "QF2_06", "ENV_LV1",
+           "QF1_02", "QF1_04")
+#: The current-imbalance rule's 60 s on-delay is cut to this (the rule's delay has its own tests).
+IMBALANCE_ON_DELAY_S = 1.0
 
 
 @dataclass
@@ -39,7 +43,9 @@ def rig(tmp_path_factory) -> Iterator[Rig]:
     assert "overload_trip_s: 1.0" in text
     sim.write_text(text.replace("overload_trip_s: 1.0", "overload_trip_s: 3.0"), encoding="utf-8")
     plant = DemoPlant(sim_path=sim, base_port=free_port_block(N_PORTS), refresh_s=0.1)
-    fast = tuple(d.model_copy(update={"scan_interval_s": 0.2, "timeout_s": 0.5}) for d in plant.site.devices)
+    fast = tuple(d.model_copy(update={"scan_interval_s": 0.2, "timeout_s": 0.5, "alarms": tuple(
+        r.model_copy(update={"on_delay_s": IMBALANCE_ON_DELAY_S}) if r.id == "current_imbalance" else r
+        for r in d.alarms)}) for d in plant.site.devices)
     site = type(plant.site)(**{**dict(plant.site), "devices": fast})
     cache = PointCache({d.tag(p.name): p.deadband for d, p in site.iter_points()})
     alarms = AlarmEngine(site, tick_s=0.05)
@@ -162,3 +168,28 @@ def test_water_immersion_raises_its_state_alarm(rig):
         assert alarm.priority == 1
     finally:
         rig.plant.clear("flood", "ENV_LV1")
+
+
+def test_current_imbalance_raises_the_imbalance_alarm(rig):
+    rig.plant.trigger("imbalance", "QF1_02", deviation_pct=40)     # phases 1.4 / 0.8 / 0.8 of the mean
+    try:
+        alarm = raised(rig, "QF1_02:current_imbalance:alarm")
+        assert alarm.priority == 3 and alarm.message.endswith("三相电流不平衡 报警")
+        assert 36.0 < alarm.value < 44.0 and alarm.limit == 30.0
+        assert rig.engine.alarm("QF1_02:current_imbalance:warning").active   # the pre-warning came first
+    finally:
+        rig.plant.clear("imbalance", "QF1_02")
+    assert wait_for(lambda: not rig.engine.alarm("QF1_02:current_imbalance:alarm").active)
+
+
+def test_failed_sensor_raises_bad_quality_while_the_breaker_communicates(rig):
+    rig.plant.trigger("sensor_fault", "QF1_04")
+    try:
+        alarm = raised(rig, "QF1_04.temperature:sensor_fault")
+        assert alarm.priority == 3 and alarm.message.endswith("传感器故障")
+        assert not rig.engine.alarm("QF1_04:comm_loss").active
+        assert not rig.engine.alarm("QF1_04.leakage:sensor_fault").active
+        assert not rig.engine.alarm("QF1_04.temperature:over_temperature:warning").active   # NaN judges nothing
+    finally:
+        rig.plant.clear("sensor_fault", "QF1_04")
+    assert wait_for(lambda: not rig.engine.alarm("QF1_04.temperature:sensor_fault").active)

@@ -58,7 +58,7 @@ from drivers.sim.simconfig import FlowSpec, LoadSpec, SimConfig
 
 #: incident kinds the model handles (``offline`` is the servers' business)
 MODEL_INCIDENTS = ("overload", "over_temperature", "leakage", "phase_loss", "over_voltage",
-                   "under_voltage", "trip", "flood")
+                   "under_voltage", "trip", "flood", "imbalance", "surge", "sensor_fault")
 DEMAND_WINDOW_S = 900.0
 #: protocols of the devices the model must simulate (the plant serves them as Modbus servers)
 MODBUS_PROTOCOLS = ("modbus_tcp", "modbus_rtu")
@@ -358,7 +358,7 @@ class PlantModel:
             raise ValueError(f"unknown incident {kind!r}; expected one of {', '.join(MODEL_INCIDENTS)}, offline")
         if device_id not in self._devices:
             raise ValueError(f"unknown device {device_id!r}")
-        breaker_only = ("overload", "over_temperature", "leakage", "trip")
+        breaker_only = ("overload", "over_temperature", "leakage", "trip", "imbalance", "surge", "sensor_fault")
         if kind in breaker_only and device_id not in self.breakers:
             raise ValueError(f"incident {kind!r} applies to IoT breakers; {device_id!r} is not one")
         if kind in ("phase_loss", "over_voltage", "under_voltage") and device_id not in self.breakers \
@@ -501,8 +501,16 @@ class PlantModel:
         load = f.load
         shape = self._load_shape(load, local, t_out)
         p_total = load.peak_kw * (load.base + (1.0 - load.base) * shape) * (1.0 + load.noise * f.noise.at(mono))
+        surge = self.incidents.get(("surge", f.breaker))
+        if surge is not None:
+            p_total *= float(surge.get("factor", 3.0))
+        shares = load.phases
+        unbalanced = self.incidents.get(("imbalance", f.breaker))
+        if unbalanced is not None:   # single-phase loads moved onto phase a
+            d = float(unbalanced.get("deviation_pct", 40.0)) / 100.0
+            shares = (1.0 + d, 1.0 - d / 2.0, 1.0 - d / 2.0)
         live = tuple(v > 50.0 for v in line_v)
-        flow = load_flow(max(p_total, 0.0), load.pf, load.phases, live)  # type: ignore[arg-type]
+        flow = load_flow(max(p_total, 0.0), load.pf, shares, live)  # type: ignore[arg-type]
         normal = _terminal_temperature(phase_currents(flow, line_v), breaker.in_a)
         overload = self.incidents.get(("overload", f.breaker))
         if overload is not None:
@@ -528,6 +536,8 @@ class PlantModel:
             currents = (0.0, 0.0, 0.0)
             leakage = 0.0 if leak is None else leakage
         values = self._breaker_register_values(f.breaker, line_v, flow, currents, temperature, leakage, mono)
+        if ("sensor_fault", f.breaker) in self.incidents:   # broken terminal-temperature sensor reads NaN
+            values["temperature"] = math.nan
         reading = _MeterReading(line_v if breaker.closed else (0.0, 0.0, 0.0), flow, load.thd_i_pct)
         return reading, values
 

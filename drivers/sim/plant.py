@@ -21,6 +21,9 @@ over_voltage       breaker / transformer meter  voltage_v (280)
 under_voltage      breaker / transformer meter  voltage_v (150)
 trip               IoT breaker                  cause (2, short circuit); momentary
 flood              environment sensor           (none): water immersion contact
+imbalance          IoT breaker                  deviation_pct (40): phase a above the mean, b and c below
+surge              IoT breaker                  factor (3): the feeder's load (and consumption) times factor
+sensor_fault       IoT breaker                  (none): the terminal-temperature register reads NaN
 offline            any device                   (none): the device stops answering; clear
                                                 brings it back (see below)
 =================  ===========================  =========================================
