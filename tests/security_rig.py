@@ -1,6 +1,7 @@
 """Real parts for the security tests: a migrated database (SQLite file or a scratch
-PostgreSQL database), its audit log and user store, a hand-driven clock, and the
-``wattdesk`` command run in-process through its ``main()``."""
+PostgreSQL database), its audit log and user store, a hand-driven clock, the
+``wattdesk`` command run in-process through its ``main()``, and the workstation's main
+window on the demo site."""
 
 from __future__ import annotations
 
@@ -69,6 +70,29 @@ def rig(backend: str, tmp_path, idle_timeout_s: float = 900.0) -> Iterator[Rig]:
             yield Rig(url, audit, users, SecurityService(users, idle_timeout_s, clock=clock), clock)
         finally:
             engine.dispose()
+
+
+@contextlib.contextmanager
+def main_window(tmp_path, qtbot) -> Iterator:
+    """The workstation's main window on the demo site (shown, 1300 x 800), torn down with its
+    worker threads joined."""
+    from app.ui.main_window import MainWindow
+    from tests.ui_services import make_services
+
+    services, _cache, _statuses = make_services(tmp_path)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    window.resize(1300, 800)
+    window.show()
+    try:
+        yield window
+    finally:
+        users = window.views.get("users")
+        if users is not None:
+            users.wait_idle()
+        window.wait_audit_check()
+        services.bridge.stop()
+        services.historian.stop()
 
 
 def wattdesk(*argv: str) -> int:

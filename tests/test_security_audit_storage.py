@@ -19,8 +19,7 @@ from app.security.audit import log_storage
 from app.ui.main_window import MainWindow
 from db.migrate import upgrade
 from tests.modbus_peers import free_port
-from tests.security_rig import PASSWORD, rig, wattdesk
-from tests.ui_services import make_services
+from tests.security_rig import PASSWORD, main_window, rig, wattdesk
 
 LOGGER = "app.security.audit"
 
@@ -35,15 +34,8 @@ def sec(tmp_path):
 
 @pytest.fixture
 def window(tmp_path, qtbot):
-    services, _cache, _statuses = make_services(tmp_path)
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.resize(1300, 800)
-    w.show()
-    yield w
-    w.wait_audit_check()
-    services.bridge.stop()
-    services.historian.stop()
+    with main_window(tmp_path, qtbot) as w:
+        yield w
 
 
 def check(qtbot, window: MainWindow) -> None:

@@ -16,8 +16,7 @@ from app.security import Role
 from app.ui.lock_screen import SessionGuard
 from app.ui.login import FirstRunDialog, LoginDialog, login_at_start
 from app.ui.main_window import MainWindow
-from tests.security_rig import PASSWORD, rig
-from tests.ui_services import make_services
+from tests.security_rig import PASSWORD, main_window, rig
 
 HOSTILE = "<b>root</b> {user} %s \u202eRTL"
 
@@ -30,14 +29,8 @@ def sec(tmp_path):
 
 @pytest.fixture
 def window(tmp_path, qtbot, sec):
-    services, _cache, _statuses = make_services(tmp_path)
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    yield w
-    services.bridge.stop()
-    services.historian.stop()
+    with main_window(tmp_path, qtbot) as w:
+        yield w
 
 
 def test_first_run_insists_on_an_administrator(sec, qtbot):

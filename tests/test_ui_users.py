@@ -20,9 +20,8 @@ from app.ui.lock_screen import SessionGuard
 from app.ui.login import ERROR_TEXTS, ERRORS_CONTEXT
 from app.ui.main_window import MainWindow
 from app.ui.users_view import AccountDialog, UsersView
-from tests.security_rig import PASSWORD, rig
+from tests.security_rig import PASSWORD, main_window, rig
 from tests.test_ui_shell import marked_strings
-from tests.ui_services import make_services
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = ["<b>x</b>", "=1+1", "'; DROP TABLE users;--", "\u202eRTL\u202c عربي", "zero\u200bwidth",
@@ -41,18 +40,8 @@ def sec(tmp_path):
 
 @pytest.fixture
 def window(tmp_path, qtbot, sec):
-    services, _cache, _statuses = make_services(tmp_path)
-    w = MainWindow(services)
-    qtbot.addWidget(w)
-    w.resize(1300, 800)
-    w.show()
-    yield w
-    users = w.views.get("users")
-    if users is not None:
-        users.wait_idle()
-    w.wait_audit_check()
-    services.bridge.stop()
-    services.historian.stop()
+    with main_window(tmp_path, qtbot) as w:
+        yield w
 
 
 @pytest.fixture

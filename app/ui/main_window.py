@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         self.security = security
         site = self.services.site
         areas = [(a.id, a.name) for root in site.areas for a in root.walk()]
-        view = UsersView(security, areas, site.tzinfo, parent=self.stack)
+        view = UsersView(security, areas, site.tzinfo, theme=lambda: self.services.settings.theme, parent=self.stack)
         view.finished.connect(lambda _what, _ok: self._sync_users_entry())
         self.views["users"] = view
         self.stack.addWidget(view)

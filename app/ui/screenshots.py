@@ -51,25 +51,29 @@ CONTROL_SHOTS = (("QF1_01", "command", 0), (MANUAL_IN_SHOTS, "command", None), (
 SHOT_USER = "zhangwei"  #: the operator shown as logged in
 
 
-#: accounts of the users view shots (name, full name, role); the first is logged in for the shots
-SHOT_ACCOUNTS = (("zhangwei", "张伟", Role.ADMIN), ("liqiang", "李强", Role.OPERATOR),
+#: accounts of the users view shots (name, full name, role): the operator shown as logged in (whose
+#: role is granted manage_users for the shots), the administrator, one operator locked out, one
+#: viewer disabled
+SHOT_ACCOUNTS = ((SHOT_USER, "张伟", Role.OPERATOR), ("chenjing", "陈静", Role.ADMIN), ("liqiang", "李强", Role.OPERATOR),
                  ("wangfang", "王芳", Role.OPERATOR), ("zhaomin", "赵敏", Role.VIEWER))
 
 
 def shot_accounts(security: SecurityService) -> None:
-    """Accounts for the users view shots (one random password): one locked out, one disabled, a
-    per-area grant; the first account logs in."""
+    """Accounts for the users view shots (one random password; see :data:`SHOT_ACCOUNTS`), grants
+    made by the administrator, then :data:`SHOT_USER` logged in."""
     password = secrets.token_urlsafe(16)
     for name, full_name, role in SHOT_ACCOUNTS:
         security.users.add(name, role, password, full_name=full_name, actor="screenshots")
-    security.login(SHOT_ACCOUNTS[0][0], password)
+    security.login("chenjing", password)
+    security.grant(Grant(Role.OPERATOR, Permission.MANAGE_USERS))
+    security.grant(Grant(Role.OPERATOR, Permission.SHELVE, "HV_ROOM"))
+    security.set_disabled("zhaomin", True)
     for _ in range(security.users.lockout_threshold):
         try:
-            security.users.authenticate(SHOT_ACCOUNTS[2][0], "not-the-password")
+            security.users.authenticate("wangfang", "not-the-password")
         except AuthError:
             pass
-    security.set_disabled(SHOT_ACCOUNTS[3][0], True)
-    security.grant(Grant(Role.OPERATOR, Permission.SHELVE, "HV_ROOM"))
+    security.login(SHOT_USER, password)
 
 
 def free_port_block(count: int, attempts: int = 50) -> int:

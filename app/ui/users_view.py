@@ -28,6 +28,7 @@ from app.security import ALL_AREAS, Account, Grant, Permission, PermissionModel,
 from app.security.passwords import MIN_LENGTH
 from app.security.permissions import AREA_PERMISSIONS
 from app.ui.login import plain_label, security_error_text
+from app.ui.theme import colours
 
 #: Columns of the accounts table.
 ACCOUNT_COLUMNS = ("name", "full_name", "role", "state", "locked_until", "last_login")
@@ -99,6 +100,10 @@ class AccountDialog(QDialog):
         if kind in ("add", "password"):
             form.addRow(self.tr("Password (at least {n} characters)").format(n=MIN_LENGTH), self.password_edit)
             form.addRow(self.tr("Repeat password"), self.repeat_edit)
+        used = {"add": (self.name_edit, self.full_name_edit, self.role_combo, self.password_edit, self.repeat_edit),
+                "password": (self.password_edit, self.repeat_edit), "role": (self.role_combo,)}[kind]
+        for widget in (self.name_edit, self.full_name_edit, self.role_combo, self.password_edit, self.repeat_edit):
+            widget.setVisible(widget in used)       # fields of other forms stay out of sight
         self.message = plain_label("", self)
         self.message.setWordWrap(True)
         self.message.setProperty("role", "note")
@@ -166,6 +171,9 @@ class UsersView(QWidget):
         Time zone of the times shown (the site's); default local time.
     clock : callable
         UTC epoch seconds now (whether a lockout is still running).
+    theme : callable, optional
+        ``() -> theme name`` (``dark``/``light``, the settings' current one), for the
+        colour of disabled accounts; default ``dark``.
     parent : QWidget, optional
 
     Signals
@@ -179,9 +187,11 @@ class UsersView(QWidget):
     finished = Signal(str, bool)
 
     def __init__(self, security: SecurityService, areas: Sequence[tuple[str, str]] = (), tz: tzinfo | None = None,
-                 clock: Callable[[], float] = time.time, parent: QWidget | None = None) -> None:
+                 clock: Callable[[], float] = time.time, theme: Callable[[], str] = lambda: "dark",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.security = security
+        self._theme = theme
         self.areas = dict(areas)
         self.tz = tz
         self.clock = clock
@@ -211,8 +221,10 @@ class UsersView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setMinimumSectionSize(120)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.add_button = QPushButton(accounts)
         self.password_button = QPushButton(accounts)
@@ -353,6 +365,7 @@ class UsersView(QWidget):
         selected = self.selected()
         self.table.setRowCount(len(self.accounts))
         now = self.clock()
+        muted = colours(self._theme()).q("bad")
         for row, account in enumerate(self.accounts):
             u = account.user
             locked = u.locked_until is not None and u.locked_until > now
@@ -361,6 +374,8 @@ class UsersView(QWidget):
                      self._time(account.last_login) if account.last_login is not None else self.tr("Never"))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if u.disabled:                        # an account that can do nothing: greyed out
+                    item.setForeground(muted)
                 if (column == 3 and u.disabled) or (column == 4 and locked):
                     font = item.font()
                     font.setBold(True)
@@ -532,5 +547,7 @@ class UsersView(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # Qt override
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
+        elif event.type() == QEvent.Type.StyleChange:      # theme switched: colours of disabled accounts
+            self._fill_tables()
         super().changeEvent(event)
 
