@@ -4,8 +4,9 @@ device entries for a site file.
 ``wattdesk discover bacnet [ADDRESS] --local-address IP/PREFIX:PORT --area AREA``
     Who-Is (broadcast on the local network, or directed to ``ADDRESS``), then each
     answering device's objects: one point per analog, binary and multi-state object.
-``wattdesk discover opcua ENDPOINT --area AREA``
-    Browse the server from the Objects folder: one point per numeric or Boolean variable.
+``wattdesk discover opcua ENDPOINT --area AREA [--security ... --username ...]``
+    Browse the server from the Objects folder: one point per numeric or Boolean variable;
+    the security and identity used are written into the entry.
 
 The result is a YAML list of devices to put under ``devices:`` of a site file. Each point
 has a name (from the object name or browse path), the description and unit the device gives,
@@ -33,7 +34,7 @@ from drivers.bacnet.discovery import DiscoveredDevice, DiscoveryError, discover,
 from drivers.bacnet.network import BacnetNetwork, quiet_bacpypes_logging
 from drivers.opcua.browse import BrowsedVariable, browse_variables
 from drivers.opcua.session import SessionFault
-from drivers.opcua.spec import OpcUaParams
+from drivers.opcua.spec import OpcUaParams, SecurityMode
 
 __all__ = ["bacnet_entry", "opcua_entry", "register_discover_commands", "render_devices"]
 
@@ -123,8 +124,8 @@ def bacnet_entry(device: DiscoveredDevice, area: str, local_address: str, device
     return entry
 
 
-def opcua_entry(variables: Sequence[BrowsedVariable], endpoint: str, area: str, device_id: str, name: str = ""
-                ) -> tuple[dict[str, Any], list[BrowsedVariable]]:
+def opcua_entry(variables: Sequence[BrowsedVariable], endpoint: str, area: str, device_id: str, name: str = "",
+                connection: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[BrowsedVariable]]:
     """The site-file entry of an OPC UA server's browsed variables.
 
     Parameters
@@ -135,6 +136,9 @@ def opcua_entry(variables: Sequence[BrowsedVariable], endpoint: str, area: str, 
         ``opc.tcp://host:port/path`` browsed.
     area, device_id, name : str
         Area id, device id and display name of the device.
+    connection : mapping, optional
+        Security and identity fields of the device (``security``, ``certificate``,
+        ``username``, ``password`` ...), written after the endpoint.
 
     Returns
     -------
@@ -161,7 +165,7 @@ def opcua_entry(variables: Sequence[BrowsedVariable], endpoint: str, area: str, 
         point["node"] = variable.node_id_by_uri
         points.append(point)
     entry = {"id": device_id, "name": name or device_id, "area": area, "protocol": "opc_ua", "endpoint": endpoint,
-             "points": points}
+             **(connection or {}), "points": points}
     return entry, skipped
 
 
@@ -238,15 +242,61 @@ def cmd_discover_bacnet(args: argparse.Namespace) -> int:
     return _write(render_devices(entries, comments), entries, args)
 
 
+def _opcua_connection(args: argparse.Namespace) -> tuple[OpcUaParams, dict[str, Any]]:
+    """Browse parameters and the device fields that say the same (paths made absolute).
+
+    Raises
+    ------
+    ValueError
+        Security without certificate and key, a password entry without a user, or a password
+        the secret store does not have (the message says which).
+    """
+    security = SecurityMode(args.security)
+    if security is not SecurityMode.NONE and not (args.certificate and args.private_key):
+        raise ValueError(f"--security {security.value} needs --certificate and --private-key")
+    if args.password_service and not args.username:
+        raise ValueError("--password-service needs --username")
+    password = None
+    fields: dict[str, Any] = {}
+    if security is not SecurityMode.NONE:
+        fields["security"] = security.value
+    for name in ("certificate", "private_key", "server_certificate"):
+        if getattr(args, name):
+            fields[name] = str(getattr(args, name).resolve())
+    if args.application_uri != "urn:wattdesk:client":
+        fields["application_uri"] = args.application_uri
+    if args.username:
+        fields["username"] = args.username
+    if args.password_service:
+        from app.alarms.secrets import CredentialError, keyring_secret
+        from app.config.notifications import KeyringRef
+
+        ref = KeyringRef(service=args.password_service, username=args.username)
+        try:
+            password = keyring_secret(ref)
+        except CredentialError as exc:
+            raise ValueError(f"password of {args.username!r}: {exc}") from None
+        fields["password"] = _Flow(service=ref.service, username=ref.username)
+    params = OpcUaParams("discover", args.endpoint, security=security, certificate=args.certificate,
+                         private_key=args.private_key, server_certificate=args.server_certificate,
+                         application_uri=args.application_uri, username=args.username, password=password,
+                         timeout_s=args.timeout)
+    return params, fields
+
+
 def cmd_discover_opcua(args: argparse.Namespace) -> int:
     """``wattdesk discover opcua``: exit codes as :func:`cmd_discover_bacnet`."""
-    params = OpcUaParams("discover", args.endpoint, timeout_s=args.timeout)
+    try:
+        params, connection = _opcua_connection(args)
+    except ValueError as exc:
+        print(f"wattdesk: {exc}", file=sys.stderr)
+        return 2
     try:
         variables = asyncio.run(browse_variables(params, args.start, args.depth))
     except SessionFault as exc:
         print(f"wattdesk: OPC UA browse failed: {exc.reason}", file=sys.stderr)
         return 1
-    entry, skipped = opcua_entry(variables, args.endpoint, args.area, args.id, args.name)
+    entry, skipped = opcua_entry(variables, args.endpoint, args.area, args.id, args.name, connection)
     if not entry["points"]:
         print(f"wattdesk: no numeric or Boolean variable below {args.start} on {args.endpoint}", file=sys.stderr)
         return 1
@@ -284,11 +334,21 @@ def register_discover_commands(sub: argparse._SubParsersAction) -> None:  # type
     _common(bacnet)
     bacnet.set_defaults(func=cmd_discover_bacnet)
 
-    opcua = kinds.add_parser("opcua", help="OPC UA: browse a server's variables (security None)")
+    opcua = kinds.add_parser("opcua", help="OPC UA: browse a server's variables")
     opcua.add_argument("endpoint", help="opc.tcp://host:port/path")
     opcua.add_argument("--id", required=True, help="device id")
     opcua.add_argument("--name", default="", help="display name (default: the id)")
     opcua.add_argument("--start", default="i=85", help="node to browse from (default: Objects, i=85)")
     opcua.add_argument("--depth", type=int, default=8, help="levels to follow (default 8)")
+    opcua.add_argument("--security", choices=[m.value for m in SecurityMode], default="none",
+                       help="none (lab use), or Basic256Sha256 sign / sign_and_encrypt")
+    opcua.add_argument("--certificate", type=Path, help="client certificate (DER or PEM) for sign*")
+    opcua.add_argument("--private-key", type=Path, help="PEM private key of the certificate")
+    opcua.add_argument("--server-certificate", type=Path, help="pin the server's certificate")
+    opcua.add_argument("--application-uri", default="urn:wattdesk:client",
+                       help="our application URI (the certificate's subject alternative name)")
+    opcua.add_argument("--username", help="user identity (anonymous without it)")
+    opcua.add_argument("--password-service", help="secret-store service holding the user's password "
+                       "(as the site file's password: {service, username})")
     _common(opcua)
     opcua.set_defaults(func=cmd_discover_opcua)

@@ -43,22 +43,30 @@ class StationThread:
     """A pump station on its own event loop in a thread, shared by many tests.
 
     asyncua's server takes ~2 s to build its address space and 1 s to stop, so
-    tests that neither stop it nor need security share one. Use as a context
+    tests that neither stop it nor need security share one. ``tmp_path`` and
+    ``users`` are :func:`station`'s (security and user identities). Use as a context
     manager; :meth:`run` executes a coroutine on the server's loop.
     """
 
-    def __init__(self) -> None:
-        self.server = station()
+    def __init__(self, tmp_path: Path | None = None, users: dict[str, str] | None = None) -> None:
+        self.server = station(tmp_path, users)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="opcua-station", daemon=True)
 
     def __enter__(self) -> StationThread:
         self._thread.start()
-        self.call(self.server.start())
+        try:
+            self.call(self.server.start())
+        except BaseException:
+            self._end_loop()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.call(self.server.stop())
+        self._end_loop()
+
+    def _end_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()

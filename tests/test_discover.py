@@ -19,7 +19,7 @@ import pytest
 import yaml
 from bacnet_peers import serve_process, stop_process, udp_port
 from modbus_peers import free_port
-from opcua_peers import StationThread
+from opcua_peers import CLIENT_URI, StationThread, client_certificate
 
 from app.cli import main
 from app.config import Protocol, load_site
@@ -113,6 +113,42 @@ def test_opcua_browse_writes_a_device_the_site_takes_and_the_driver_reads(tmp_pa
     assert points["Pump1_SpeedSetpoint"].kind.value == "telecontrol"
     assert all(v.quality is Quality.GOOD for v in values.values()), values
     assert values["InletLevel"].value == 3.2
+
+
+def test_opcua_browse_with_basic256sha256_and_a_user_writes_the_same_security(tmp_path, capsys, monkeypatch):
+    from app.security.secrets import ENV_FILE, ENV_PASSPHRASE_FILE, open_secret_store
+
+    phrase = tmp_path / "passphrase"
+    phrase.write_text("discovery test passphrase", encoding="utf-8")
+    monkeypatch.setenv(ENV_FILE, str(tmp_path / "secrets.cfg"))
+    monkeypatch.setenv(ENV_PASSPHRASE_FILE, str(phrase))
+    open_secret_store().set("wattdesk-opcua", "operator", "s3cret")
+    cert = client_certificate(tmp_path)
+    out = tmp_path / "secure.yaml"
+    secure = ["--security", "sign_and_encrypt", "--certificate", str(cert.certificate), "--private-key",
+              str(cert.private_key), "--application-uri", CLIENT_URI, "--username", "operator"]
+    with StationThread(tmp_path, users={"operator": "s3cret"}) as peer:
+        endpoint = peer.server.endpoint
+        anonymous = main(["discover", "opcua", endpoint, "--area", "B1", "--id", "PS1", "--timeout", "1",
+                          "--security", "sign_and_encrypt", "--certificate", str(cert.certificate),
+                          "--private-key", str(cert.private_key), "--application-uri", CLIENT_URI])
+        refused = capsys.readouterr().err
+        code = main(["discover", "opcua", endpoint, "--area", "B1", "--id", "PS1", *secure,
+                     "--password-service", "wattdesk-opcua", "-o", str(out)])
+        assert code == 0, capsys.readouterr().err
+        site_path = _site_with(tmp_path, out.read_text(encoding="utf-8"))
+        (device,) = load_site(site_path).devices
+        factory_values = _read_once(device)
+    assert anonymous == 1 and "OPC UA browse failed: " in refused
+    assert (device.security.value, device.username, device.password.service, device.password.username) == (
+        "sign_and_encrypt", "operator", "wattdesk-opcua", "operator")
+    assert device.certificate == str(cert.certificate.resolve()) and device.application_uri == CLIENT_URI
+    assert len(device.points) == 14 and all(v.good for v in factory_values), factory_values
+    missing = main(["discover", "opcua", endpoint, "--area", "B1", "--id", "PS1", *secure,
+                    "--password-service", "no-such-service"])
+    assert missing == 2 and "password of 'operator': " in capsys.readouterr().err
+    half = main(["discover", "opcua", endpoint, "--area", "B1", "--id", "PS1", "--security", "sign"])
+    assert half == 2 and "--security sign needs --certificate and --private-key" in capsys.readouterr().err
 
 
 def test_nothing_answering_and_an_existing_file_are_errors_that_lose_nothing(tmp_path, capsys):
