@@ -172,6 +172,27 @@ def test_a_right_withdrawn_meanwhile_is_refused_shown_and_the_view_withdrawn(sec
     assert ("mgr", "user.list", "") in denied(sec)
 
 
+def test_locking_closes_an_open_form_and_a_read_begun_before_the_view_was_withdrawn_shows_nothing(
+        sec, guarded, qtbot):
+    window, view = guarded("root")
+    open_users(qtbot, window)
+    qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
+    view.dialog.name_edit.setText("zhou")
+    view.dialog.password_edit.setText(PASSWORD)
+    guard = window.findChild(SessionGuard)
+    guard.lock("manual")
+    assert view.dialog is None                                  # nothing half-typed waits behind the lock
+    guard.screen.password_edit.setText(PASSWORD)
+    qtbot.mouseClick(guard.screen.unlock_button, Qt.MouseButton.LeftButton)
+    assert not guard.is_locked
+    events: list[tuple[str, bool]] = []
+    view.finished.connect(lambda what, ok: events.append((what, ok)))
+    view.refresh()                                              # a read on its way ...
+    view.clear()                                                # ... when the view is withdrawn
+    qtbot.waitUntil(lambda: events == [("refresh", True)], timeout=10_000)
+    assert view.accounts == [] and view.table.rowCount() == 0
+
+
 # ------------------------------------------------------------------------------ accounts
 def test_the_accounts_table(sec, guarded, qtbot):
     for _ in range(5):

@@ -355,6 +355,9 @@ class MainWindow(QMainWindow):
         if item is None or self.security is None:
             return
         session = self.security.session
+        view = self.views["users"]
+        if session is not None and session.locked:
+            view.close_dialog()           # no half-filled account form waits behind the lock
         try:
             allowed = session is not None and self.security.may(Permission.MANAGE_USERS, user=session.user.name)
         except UserError as err:          # the database cannot be read: nobody gets the view meanwhile
@@ -363,7 +366,6 @@ class MainWindow(QMainWindow):
         if allowed == (not item.isHidden()):
             return
         item.setHidden(not allowed)
-        view = self.views["users"]
         if not allowed:
             if self.stack.currentWidget() is view:
                 self.show_view(next(k for k in self.views if k != "users"))

@@ -199,6 +199,7 @@ class UsersView(QWidget):
         self.model = PermissionModel()
         self.dialog: AccountDialog | None = None
         self._worker: threading.Thread | None = None
+        self._epoch = 0       # bumped by clear(): results of calls begun before are not shown
         self._relay = _Relay(self)
         self._relay.finished.connect(self._on_worker_finished)
         self._build()
@@ -329,12 +330,18 @@ class UsersView(QWidget):
         self._run("refresh", lambda: (security.list_users(), security.permission_model()))
 
     def clear(self) -> None:
-        """Forget everything shown (the user may no longer manage users)."""
+        """Forget everything shown (the user may no longer manage users); a call still running
+        reports nothing here when it returns."""
+        self._epoch += 1
         self.accounts, self.model = [], PermissionModel()
-        if self.dialog is not None:
-            self.dialog.reject()
+        self.close_dialog()
         self.message.clear()
         self._fill_tables()
+
+    def close_dialog(self) -> None:
+        """Close an open account form, discarding what was typed (the session locked)."""
+        if self.dialog is not None:
+            self.dialog.reject()
 
     def selected(self) -> Account | None:
         """The account selected in the table."""
@@ -477,25 +484,29 @@ class UsersView(QWidget):
     def _run(self, what: str, call: Callable[[], Any], **context: Any) -> None:
         if self._busy():
             return
-        relay = self._relay
+        relay, epoch = self._relay, self._epoch
 
         def work() -> None:
             try:
                 outcome: Any = call()
             except Exception as exc:  # shown in the view, never a crash of the GUI
                 outcome = exc
-            relay.finished.emit(what, (outcome, context))
+            relay.finished.emit(what, (outcome, context, epoch))
 
         self._worker = threading.Thread(target=work, name=f"users-{what}", daemon=True)
         self._worker.start()
         self._update_buttons()
 
-    def _on_worker_finished(self, what: str, payload: tuple[Any, dict[str, Any]]) -> None:
+    def _on_worker_finished(self, what: str, payload: tuple[Any, dict[str, Any], int]) -> None:
         if self._worker is not None:
             self._worker.join()
             self._worker = None
-        outcome, context = payload
+        outcome, context, epoch = payload
         ok = not isinstance(outcome, Exception)
+        if epoch != self._epoch:          # begun for a user who may no longer see this view
+            self._update_buttons()
+            self.finished.emit(what, ok)
+            return
         dialog = self.dialog if what in ("add", "password", "role") else None
         if not ok:
             text = security_error_text(outcome)
