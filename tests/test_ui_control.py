@@ -183,6 +183,9 @@ def test_a_pump_over_opc_ua_is_stopped_and_started_through_the_same_path(qtbot, 
     assert (dialog.close_button.text(), dialog.open_button.text()) == ("Start", "Stop")
     assert {"pump1_speed", "pump1_power"} <= {p.name for p in dialog.target.live_points}
     assert dialog.target.mode is None and dialog.target.trip_cause is None
+    assert dialog.title.text() == "生活水泵站  (PS_PUMP) — 1号泵启停命令及状态"   # which of its commands (settings: zh_CN)
+    assert dialog.status_values["mode"].isHidden() and dialog.status_values["trip_cause"].isHidden()
+    assert dialog._live_names["pump1_power"].text() == "1号泵有功功率"
     for value in (0, 1) if rig.value(tag) == 1 else (1, 0):
         button = dialog.open_button if value == 0 else dialog.close_button
         qtbot.waitUntil(button.isEnabled, timeout=8000)

@@ -180,6 +180,10 @@ class ControlDialog(QDialog):
             self._status_names[key] = name
             self.status_values[key] = value
             grid.addWidget(name, row, 0)
+            absent = {"mode": self.target.mode, "trip_cause": self.target.trip_cause}
+            if key in absent and absent[key] is None:   # a pump or fan has no mode switch or trip cause
+                name.hide()
+                value.hide()
             if key == "state":
                 box = QHBoxLayout()
                 box.addWidget(self.state_swatch)
@@ -193,8 +197,10 @@ class ControlDialog(QDialog):
         live = QGridLayout(self.live_box)
         live.setHorizontalSpacing(12)
         self.live_values: dict[str, QLabel] = {}
+        self._live_names: dict[str, QLabel] = {}
         for i, point in enumerate(self.target.live_points):
             name = QLabel(point.name, self.live_box)
+            self._live_names[point.name] = name
             name.setProperty("role", "note")
             value = QLabel(self.live_box)
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -286,7 +292,14 @@ class ControlDialog(QDialog):
         except KeyError:
             area = dev.area
         self.setWindowTitle(self.tr("Remote control — {name}").format(name=dev.name or dev.id))
-        self.title.setText(f"{dev.name or dev.id}  ({dev.id})")
+        language = self.services.settings.language
+        title = f"{dev.name or dev.id}  ({dev.id})"
+        if not self._switch:   # which of the device's commands: "1号泵启停命令及状态"
+            title += f" — {self.target.command.describe(language) or self.target.command.name}"
+            for name, label in self._live_names.items():   # I, U, P need no words; a pump's flow does
+                point = next(p for p in self.target.live_points if p.name == name)
+                label.setText(point.describe(language) or name)
+        self.title.setText(title)
         self.subtitle.setText(self.tr("Area: {area}    Operator: {user}    Workstation: {ws}").format(
             area=area, user=self.user, ws=self.control.workstation))
         self.status_box.setTitle(self.tr("Status"))
