@@ -262,6 +262,7 @@ def test_a_refused_form_stays_open_with_the_reason_and_keeps_what_was_typed(sec,
     open_users(qtbot, window)
     qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
     dialog = view.dialog
+    assert dialog.role_combo.currentData() == "viewer"                  # a new account starts with the least
     dialog.name_edit.setText("zhou")
     dialog.password_edit.setText(PASSWORD)
     dialog.repeat_edit.setText(PASSWORD + "x")

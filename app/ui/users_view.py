@@ -32,8 +32,8 @@ from app.ui.theme import colours
 
 #: Columns of the accounts table.
 ACCOUNT_COLUMNS = ("name", "full_name", "role", "state", "locked_until", "last_login")
-#: Roles an account may have, in the order offered.
-ROLES = (Role.OPERATOR, Role.VIEWER, Role.ADMIN)
+#: Roles an account may have, in the order offered (a new account starts with the least).
+ROLES = (Role.VIEWER, Role.OPERATOR, Role.ADMIN)
 #: Roles that take grants (the administrator may always do everything).
 GRANTABLE_ROLES = (Role.OPERATOR, Role.VIEWER)
 
