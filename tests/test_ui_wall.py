@@ -63,7 +63,7 @@ def test_the_wall_trend_shows_the_load_meters_without_the_point_tree(qtbot, tmp_
     trends = wall.view("trends")
     assert trends.points() == load_meter_tags(DEMO)[:4] and trends.points()
     assert trends.plot.following() == 3600.0
-    assert trends._picker.isHidden()
+    assert trends._picker.isHidden() and trends._tools.isHidden()   # no input on the wall
     wall.close()
     services.bridge.stop()
 

@@ -415,6 +415,22 @@ class TrendPlot(QWidget):
         now = time.time()
         self.set_x_range(now - 3600.0, now)
 
+    def set_font_size(self, points: int) -> None:
+        """Type size of the axes, readout and legend (the wall display's large type)."""
+        font = QFont(_CJK_FAMILY)
+        font.setPointSize(points)
+        self._readout.setFont(font)
+        self._readout.setMinimumHeight(self._readout.fontMetrics().height() + 6)
+        self.legend.setFont(font)
+        for axis in [self._item.getAxis("left"), self._item.getAxis("bottom")] + [a for a, _ in self._extra]:
+            axis.setTickFont(font)
+            axis.setStyle(tickTextWidth=max(30, 4 * points))
+        self.legend.updateGeometry()
+
+    def set_readout_visible(self, visible: bool) -> None:
+        """Show or hide the cursor readout line (hidden where there is no mouse: the wall)."""
+        self._readout.setVisible(visible)
+
     def set_dark(self, dark: bool) -> None:
         """Dark grey background (control room), else light grey: chart, axes, readout."""
         self._fg = QColor("#d0d0d0" if dark else "#303030")

@@ -222,7 +222,9 @@ class TrendView(QWidget):
 
         self._presets = QButtonGroup(self)
         self._presets.setExclusive(True)
-        tools = QHBoxLayout()
+        self._tools = QWidget(self)
+        tools = QHBoxLayout(self._tools)
+        tools.setContentsMargins(0, 0, 0, 0)
         for i, (_, span) in enumerate(PRESETS):
             button = QToolButton(self)
             button.setCheckable(True)
@@ -262,7 +264,7 @@ class TrendView(QWidget):
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addLayout(tools)
+        right_layout.addWidget(self._tools)
         right_layout.addWidget(self.plot, 1)
         right_layout.addWidget(self._status)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -341,9 +343,13 @@ class TrendView(QWidget):
         self.plot.set_x_range(t0, t1)
         self._sync_buttons()
 
-    def set_point_picker_visible(self, visible: bool) -> None:
-        """Show or hide the point tree (the wall display shows the chart alone)."""
-        self._picker.setVisible(visible)
+    def set_chart_only(self, font_points: int) -> None:
+        """Show the chart and its legend alone, in type of ``font_points``: no point tree,
+        range tools, export or cursor readout (the wall display, which takes no input)."""
+        for widget in (self._picker, self._tools, self._status):
+            widget.hide()
+        self.plot.set_readout_visible(False)
+        self.plot.set_font_size(font_points)
 
     def loading(self) -> bool:
         """True while history reads are outstanding."""

@@ -29,6 +29,8 @@ from app.ui.services import UiServices
 WALL_VIEWS = ("overview", "diagrams", "trends", "alarms")
 #: Most load-meter pens the wall's trend shows.
 WALL_TREND_PENS = 4
+#: Type size of the wall trend's axes and legend, points.
+WALL_CHART_POINTS = 14
 STALE_AFTER_S = 15.0
 WALL_STYLE = """
 QWidget { font-size: 15pt; }
@@ -92,7 +94,7 @@ class WallWindow(QWidget):
             overview.follow_alarms(alarms.bridge)
         trends = self.view("trends")
         if trends is not None:
-            trends.set_point_picker_visible(False)
+            trends.set_chart_only(WALL_CHART_POINTS)
             for tag in load_meter_tags(services.site)[:WALL_TREND_PENS]:
                 trends.add_point(tag)
         for child in self.stack.findChildren(QWidget):
