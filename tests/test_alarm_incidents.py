@@ -19,12 +19,17 @@ import pytest
 
 from app.acquisition import AcquisitionEngine
 from app.alarms import Alarm, AlarmEngine, AlarmState
+from app.alarms.baseline import historian_baseline
 from app.cache import PointCache
+from app.config import SiteConfig
+from app.points import PointValue, Quality
+from db.historian import Historian, PointMeta
+from db.migrate import upgrade
 from drivers.sim.plant import DEMO_SIM, DemoPlant
 from tests.test_sim_plant import N_PORTS, free_port_block
 
 DEVICES = ("QF1_05", "PM1_05", "DM_UPS", "QF1_07", "QF1_08", "QF1_09", "QF1_10", "QF1_11", "QF2_06", "ENV_LV1",
-           "QF1_02", "QF1_04")
+           "QF1_02", "QF1_04", "QF2_12")
 #: The current-imbalance rule's 60 s on-delay is cut to this (the rule's delay has its own tests).
 IMBALANCE_ON_DELAY_S = 1.0
 
@@ -34,6 +39,7 @@ class Rig:
     plant: DemoPlant
     engine: AlarmEngine
     cache: PointCache
+    site: SiteConfig
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +64,7 @@ def rig(tmp_path_factory) -> Iterator[Rig]:
             tags = [d.tag("state") for d in site.devices if d.id in DEVICES and d.template == "iot_breaker"]
             assert wait_for(lambda: all(cache.get(t) is not None for t in tags), 10), "first scan missing"
             assert alarms.flush()
-            yield Rig(plant, alarms, cache)
+            yield Rig(plant, alarms, cache, site)
         finally:
             acquisition.stop()
             alarms.stop()
@@ -75,16 +81,18 @@ def wait_for(predicate, timeout_s: float = 8.0) -> bool:
     return True
 
 
-def raised(rig: Rig, alarm_id: str, timeout_s: float = 8.0) -> Alarm:
-    """The first snapshot of the alarm that shows it active, else fail with the alarms that are."""
+def raised(rig: Rig, alarm_id: str, timeout_s: float = 8.0, engine: AlarmEngine | None = None) -> Alarm:
+    """The first snapshot of the alarm that shows it active (in ``engine``, default the rig's),
+    else fail with the alarms that are."""
+    engine = engine or rig.engine
     seen: list[Alarm] = []
 
     def active() -> bool:
-        seen[:] = [rig.engine.alarm(alarm_id)]
+        seen[:] = [engine.alarm(alarm_id)]
         return seen[0].active
 
     ok = wait_for(active, timeout_s)
-    assert ok, f"{alarm_id} not raised; active: {[a.id for a in rig.engine.alarms() if a.active]}"
+    assert ok, f"{alarm_id} not raised; active: {[a.id for a in engine.alarms() if a.active]}"
     return seen[0]
 
 
@@ -193,3 +201,59 @@ def test_failed_sensor_raises_bad_quality_while_the_breaker_communicates(rig):
     finally:
         rig.plant.clear("sensor_fault", "QF1_04")
     assert wait_for(lambda: not rig.engine.alarm("QF1_04.temperature:sensor_fault").active)
+
+
+def seed_consumption(historian: Historian, tag: str, kwh_per_hour: float, days: int) -> None:
+    """Readings of ``tag`` every quarter hour for ``days`` days up to now, ``kwh_per_hour`` apart
+    per hour, folded into the historian's rollups."""
+    end = time.time()
+    t, value, readings = end - days * 86400 - 3600, 0.0, []
+    while t < end:
+        value += kwh_per_hour / 4
+        readings.append(PointValue(tag, value, Quality.GOOD, t))
+        t += 900
+    historian.submit(readings)
+    assert wait_for(lambda: len(historian.read_rollup(tag, "1h", end - days * 86400, end)) >= days * 24, 20)
+
+
+def test_consumption_surge_against_the_historian_baseline_and_the_daily_energy_limit(rig, tmp_path):
+    """The fire pumps (QF2_12, about 4 kW on standby) start: their consumption this hour passes
+    twice the historian's baseline of this hour (consumption surge), and the pump room's daily
+    energy passes its limits. Baseline and limits are scaled to the test's minutes: the baseline
+    is 60 s of the standby draw an hour (so the surge limit is 120 s of it), the daily limits
+    90 s and 150 s of it; the surge (10 x) passes them all within 15 s."""
+    tag = "QF2_12.Ep"
+    standby_kw = rig.cache.get("QF2_12.P").value
+    assert 3.0 < standby_kw < 5.0
+    url = f"sqlite:///{tmp_path}/hist.sqlite3"
+    upgrade(url)
+    historian = Historian(url, spool_dir=tmp_path / "spool", flush_interval_s=0.05, fold_interval_s=0.1)
+    historian.register_points([PointMeta(tag, "QF2_12", "Ep", unit="kWh", kind="accumulator")])
+    historian.start()
+    daily = next(r for r in rig.site.alarms if r.id == "fire_pumps_daily")
+    site = type(rig.site)(**{**dict(rig.site), "alarms": (daily.model_copy(update={
+        "warning": standby_kw * 90 / 3600, "alarm": standby_kw * 150 / 3600}),)})
+    engine = None
+    try:
+        seed_consumption(historian, tag, standby_kw * 60 / 3600, days=8)
+        engine = AlarmEngine(site, baseline=historian_baseline(historian), tick_s=0.05)
+        engine.start(rig.cache)
+        seen = rig.cache.get(tag).ts
+        assert wait_for(lambda: rig.cache.get(tag).ts > seen + 1.5)          # two more scans at standby
+        assert engine.flush()
+        surge = engine.alarm(f"{tag}:consumption_surge")
+        assert surge.limit == pytest.approx(2 * standby_kw * 60 / 3600)     # 2 x the baseline
+        assert not surge.active and not engine.alarm("PUMP:fire_pumps_daily:warning").active
+        rig.plant.trigger("surge", "QF2_12", factor=10)
+        try:
+            alarm = raised(rig, f"{tag}:consumption_surge", 20, engine)
+            assert alarm.priority == 4 and alarm.message.endswith("能耗突增") and alarm.value > alarm.limit
+            daily_alarm = raised(rig, "PUMP:fire_pumps_daily:alarm", 20, engine)
+            assert daily_alarm.priority == 3 and daily_alarm.message == "水泵房 消防水泵单日用电超限 报警"
+            assert engine.alarm("PUMP:fire_pumps_daily:warning").active
+        finally:
+            rig.plant.clear("surge", "QF2_12")
+    finally:
+        if engine is not None:
+            engine.stop()
+        historian.stop()
