@@ -14,9 +14,10 @@ unreachable (the last value is kept, stale).
 With :attr:`MqttParams.sparkplug` the device is a Sparkplug B edge node or a device
 behind one (:mod:`drivers.mqtt.sparkplug`): points follow metrics by name through the
 birth certificates' aliases; on connect, on a ``seq`` gap, on data with no birth, on
-an unknown alias and on a malformed payload the driver asks the node for a rebirth (NCMD
-``Node Control/Rebirth``; again after ``timeout_s`` if no NBIRTH answers); DDEATH/NDEATH turn the points BAD with the reason;
-writes are DCMD (NCMD for node metrics) with the datatype from the birth.
+an unknown alias and on a malformed payload the driver asks the node for a rebirth
+(NCMD ``Node Control/Rebirth``; again after ``timeout_s`` if no NBIRTH answers);
+DDEATH/NDEATH turn the points BAD with the reason; writes are DCMD (NCMD for node
+metrics, QoS 0 as Sparkplug requires) with the datatype from the birth.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from app.points import PointValue, Quality
 from drivers.base import Driver, DriverError, DriverTimeout
 from drivers.mqtt.payload import PayloadError, extract
 from drivers.mqtt.sparkplug import REBIRTH_METRIC, SparkplugTracker
-from drivers.mqtt.sparkplug_codec import DataType, SparkplugError, SpbMetric, encode_payload, parse_topic
+from drivers.mqtt.sparkplug_codec import (
+    NUMERIC_TYPES, DataType, SparkplugError, SpbMetric, encode_payload, parse_topic,
+)
 from drivers.mqtt.spec import MqttParams, MqttPoint
 
 __all__ = ["MqttDriver"]
@@ -172,17 +175,18 @@ class MqttDriver(Driver):
         if spec is None:
             raise DriverError(f"{where}: no such point")
         if spec.command_topic is None and not spec.writable:
-            raise DriverError(f"{where}: point is not writable (no command_topic)")
+            raise DriverError(f"{where}: point is not writable" + (
+                "" if self.params.sparkplug is not None else " (no command_topic)"))
         with self._lock:
             connected, reason = self._connected, self._reason
         if self._client is None or not connected:
             raise DriverError(f"{where}: {reason}")
         if self.params.sparkplug is not None:
-            topic, payload, retain = self._sparkplug_command(spec, value, where)
+            topic, payload, retain, qos = *self._sparkplug_command(spec, value, where), False, 0
         else:
-            topic, payload, retain = spec.command_topic or "", json.dumps(value / spec.scale).encode(), \
-                spec.retain_command
-        info = self._client.publish(topic, payload, qos=self.params.qos, retain=retain)
+            topic, payload = spec.command_topic or "", json.dumps(value / spec.scale).encode()
+            retain, qos = spec.retain_command, self.params.qos
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise DriverError(f"{where}: publish refused: {mqtt.error_string(info.rc)}")
         try:
@@ -203,8 +207,8 @@ class MqttDriver(Driver):
             self._reason = "closed"
         self._online = False
 
-    def _sparkplug_command(self, spec: MqttPoint, value: float, where: str) -> tuple[str, bytes, bool]:
-        """Topic and payload of a DCMD (NCMD) setting ``spec``'s metric; Sparkplug commands are never retained."""
+    def _sparkplug_command(self, spec: MqttPoint, value: float, where: str) -> tuple[str, bytes]:
+        """Topic and payload of a DCMD (NCMD) setting ``spec``'s metric."""
         assert self._tracker is not None and self.params.sparkplug is not None and spec.metric is not None
         with self._lock:
             born, datatype = self._tracker.born, self._tracker.datatypes.get(spec.metric)
@@ -217,17 +221,18 @@ class MqttDriver(Driver):
             encoded: bool | int | float = bool(raw)
         elif datatype in (DataType.FLOAT, DataType.DOUBLE):
             encoded = float(raw)
-        elif datatype in {t.value for t in DataType} - {DataType.STRING, DataType.TEXT, DataType.DATETIME}:
+        elif datatype in NUMERIC_TYPES:
             if not float(raw).is_integer():
                 raise DriverError(f"{where}: {DataType(datatype).name} metric takes a whole number, got {raw!r}")
             encoded = int(raw)
         else:
             raise DriverError(f"{where}: metric {spec.metric!r} is not a number (datatype {datatype})")
         try:
-            payload = encode_payload([SpbMetric(spec.metric, None, datatype, encoded)], timestamp=int(time.time() * 1000))
+            payload = encode_payload([SpbMetric(spec.metric, None, datatype, encoded)],
+                                     timestamp=int(time.time() * 1000))
         except SparkplugError as exc:
             raise DriverError(f"{where}: {exc}") from None
-        return self.params.sparkplug.command_topic, payload, False
+        return self.params.sparkplug.command_topic, payload
 
     # -- paho callbacks (network thread) -------------------------------------------
 

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drivers.mqtt.sparkplug_codec import DataType, SpbPayload, Topic, decode_payload
+from drivers.mqtt.sparkplug_codec import NUMERIC_TYPES, DataType, SpbPayload, Topic, decode_payload
 from drivers.mqtt.spec import SparkplugAddress
 
 __all__ = ["REBIRTH_METRIC", "MetricState", "Outcome", "SparkplugTracker"]
 
 #: the edge node's control metric a host sets to true in an NCMD to ask for NBIRTH + DBIRTHs again
 REBIRTH_METRIC = "Node Control/Rebirth"
-_NUMERIC = {t.value for t in DataType} - {DataType.STRING, DataType.TEXT, DataType.DATETIME}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +149,7 @@ class SparkplugTracker:
 def _state(name: str, datatype: int | None, value: object, is_null: bool) -> MetricState:
     if is_null:
         return MetricState(None, f"metric {name!r} is null")
-    if datatype not in _NUMERIC or value is None or isinstance(value, str):
+    if datatype not in NUMERIC_TYPES or value is None or isinstance(value, str):
         kind = DataType(datatype).name if datatype in {t.value for t in DataType} else f"datatype {datatype}"
         return MetricState(None, f"metric {name!r} is {kind}, not a number")
     return MetricState(float(value))  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ from google.protobuf.message import DecodeError
 
 from drivers.mqtt.spec import SPARKPLUG_NAMESPACE as NAMESPACE
 
-__all__ = ["NAMESPACE", "DataType", "SparkplugError", "SpbMetric", "SpbPayload", "Topic", "decode_payload",
+__all__ = ["NAMESPACE", "NUMERIC_TYPES", "DataType", "SparkplugError", "SpbMetric", "SpbPayload", "Topic", "decode_payload",
            "encode_payload", "parse_topic"]
 
 MESSAGE_TYPES = frozenset({"NBIRTH", "NDEATH", "NDATA", "NCMD", "DBIRTH", "DDEATH", "DDATA", "DCMD"})
@@ -60,6 +60,8 @@ class DataType(enum.IntEnum):
     TEXT = 14
 
 
+#: datatypes whose values are numbers (Boolean as 0/1); DateTime is a time stamp, not a reading
+NUMERIC_TYPES = frozenset(DataType) - {DataType.STRING, DataType.TEXT, DataType.DATETIME}
 _INT32_TYPES = {DataType.INT8, DataType.INT16, DataType.INT32, DataType.UINT8, DataType.UINT16, DataType.UINT32}
 _SIGNED = {DataType.INT8: 32, DataType.INT16: 32, DataType.INT32: 32, DataType.INT64: 64}
 _VALUE_FIELD = {
@@ -184,7 +186,7 @@ def decode_payload(data: bytes) -> SpbPayload:
         field = m.WhichOneof("value")
         value = None if m.is_null or field in (None, "bytes_value") else getattr(m, field)
         datatype = m.datatype if m.HasField("datatype") else None
-        bits = _SIGNED.get(datatype) if datatype in _SIGNED else None   # type: ignore[call-overload]
+        bits = _SIGNED.get(datatype)   # type: ignore[call-overload]
         if bits and isinstance(value, int) and not isinstance(value, bool) and value >= 1 << (bits - 1):
             value -= 1 << bits
         metrics.append(SpbMetric(m.name if m.HasField("name") else None, m.alias if m.HasField("alias") else None,
@@ -220,7 +222,11 @@ def encode_payload(metrics: list[SpbMetric], timestamp: int | None = None, seq: 
         if metric.value is None or metric.is_null:
             out.is_null = True
             continue
-        datatype = DataType(metric.datatype)
+        try:
+            datatype = DataType(metric.datatype)
+        except ValueError:
+            raise SparkplugError(f"metric {metric.name or metric.alias}: datatype {metric.datatype} "
+                                 "carries no single value") from None
         value: Any = metric.value
         if datatype in _SIGNED and value < 0:
             value += 1 << _SIGNED[datatype]
