@@ -175,9 +175,9 @@ def test_configuration_errors_name_the_point():
 
 
 class _Garbler(asyncio.DatagramProtocol):
-    """A UDP peer at a BACnet/IP address that answers every datagram with ``reply``."""
+    """A UDP peer at a BACnet/IP address that answers every datagram with ``reply`` (None: silent)."""
 
-    def __init__(self, reply: bytes) -> None:
+    def __init__(self, reply: bytes | None) -> None:
         self.reply = reply
         self.received = 0
         self.transport: asyncio.DatagramTransport | None = None
@@ -188,7 +188,8 @@ class _Garbler(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
         self.received += 1
         assert self.transport is not None
-        self.transport.sendto(self.reply, addr)
+        if self.reply is not None:
+            self.transport.sendto(self.reply, addr)
 
 
 @pytest.mark.parametrize("reply", [
@@ -214,3 +215,24 @@ async def test_malformed_replies_are_bad_with_reason_and_no_crash(reply):
     assert garbler.received >= 2   # asked twice, answered with junk twice
     for value in (first, second):
         assert value.quality is Quality.BAD and value.reason.startswith("no I-Am from 127.0.0.1:"), value
+
+
+@async_test
+async def test_a_device_gone_silent_costs_one_request_not_one_per_subscription():
+    port = udp_port()
+    device = ahu(port)
+    await device.start()
+    driver = BacnetDriver(params(device, cov=True), POINTS)
+    assert all(v.good for v in (await driver.read())), "all subscribed and read"
+    subscribed = len(driver.subscribed)
+    await device.stop()
+    # a silent listener on the device's port counts what the driver still sends it
+    loop = asyncio.get_running_loop()
+    transport, listener = await loop.create_datagram_endpoint(lambda: _Garbler(None), local_addr=("127.0.0.1", port))
+    try:
+        down = (await driver.read())[0]
+        await driver.close()
+    finally:
+        transport.close()
+    assert subscribed == 5 and down.reason == "timeout after 0.3 s"
+    assert listener.received == 1   # the liveness check; the subscriptions are forgotten, not cancelled
