@@ -371,3 +371,42 @@ def test_chart_follows_the_theme(qtbot, view):
     qtbot.waitUntil(lambda: view.plot._plot.backgroundBrush().color().lightness() > 150, timeout=2000)
     appearance.set_theme("dark")
     qtbot.waitUntil(lambda: view.plot._plot.backgroundBrush().color().lightness() < 100, timeout=2000)
+
+
+def test_presets_custom_range_and_cursor_readout_from_the_controls(qtbot, view):
+    from PySide6.QtCore import QDateTime, QPointF, Qt
+
+    from app.ui.trend_view import PRESETS
+
+    for i, (label, span) in enumerate(PRESETS):
+        qtbot.mouseClick(view._presets.button(i), Qt.MouseButton.LeftButton)
+        t0, t1 = view.plot.x_range()
+        assert view.plot.following() == span and t1 - t0 == pytest.approx(span) and t1 == pytest.approx(
+            time.time(), abs=3), label
+        assert view._presets.button(i).isChecked() and view._live.isChecked()
+
+    t, v, _ = known_samples()
+    view.add_point(TAG)
+    start, end = T0 + 3600, T0 + 5400
+    view._from.setDateTime(QDateTime.fromSecsSinceEpoch(int(start), view._zone))
+    view._to.setDateTime(QDateTime.fromSecsSinceEpoch(int(end), view._zone))
+    qtbot.mouseClick(view._show_custom, Qt.MouseButton.LeftButton)
+    assert view.plot.x_range() == pytest.approx((start, end)) and view.plot.following() is None
+    assert not view._live.isChecked() and not any(b.isChecked() for b in view._presets.buttons())
+    qtbot.waitUntil(lambda: not view.loading() and len(view.plot.history(TAG)) > 0, timeout=10_000)
+
+    # the mouse over the chart at a sample's time: the readout line shows that sample
+    when = start + 600
+    vb = view.plot._item.vb
+    y_mid = sum(vb.viewRange()[1]) / 2
+    view.plot._on_scene_mouse_moved((vb.mapViewToScene(QPointF(when, y_mid)),))
+    expected = v[np.searchsorted(t, when, side="right") - 1]
+    assert f"{expected:.4g} kW" in view.plot.readout_text()
+    assert view.plot._cursor.isVisible() and view.plot._cursor.value() == pytest.approx(when, abs=10)
+    view.plot._on_scene_mouse_moved((QPointF(-50, -50),))    # off the chart: the hint again
+    assert "Point at the chart" in view.plot.readout_text() and not view.plot._cursor.isVisible()
+
+    reversed_range = QDateTime.fromSecsSinceEpoch(int(start), view._zone)
+    view._to.setDateTime(reversed_range.addSecs(-60))
+    qtbot.mouseClick(view._show_custom, Qt.MouseButton.LeftButton)
+    assert view._status.text() == "The end of the range must be after its start."
