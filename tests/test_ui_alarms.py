@@ -543,18 +543,22 @@ def test_health_tab_computes_the_isa_figures_from_the_journal_off_the_gui_thread
     table = tab.areas_table
     rows = {table.item(r, 0).text(): [table.item(r, c).text() for c in range(table.columnCount())]
             for r in range(table.rowCount())}
-    assert rows["R2"] == ["R2", "12", f"{12 / 144:.2f}", "12", "12.0", "12", f"{100 * 1800 / 86400:.2f}"]
+    assert rows["R2"] == ["R2", "12", f"{12 / 144:.2f}", "12", "12.0", "12", f"{100 * 1800 / 86400:.2f}",
+                          "Over what an operator can manage"]
     assert rows["R1"][:2] == ["R1", "1"]
     # off target only is coloured: 12 in ten minutes is over the 10 maximum, 1 a day is fine
     r2 = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "R2")
     assert table.item(r2, 3).foreground().color().name() == "#f07820"
     assert table.item(r2, 4).foreground().style() == Qt.BrushStyle.NoBrush
-    chattering = [(tab.chattering_table.item(r, 0).text(), tab.chattering_table.item(r, 3).text())
-                  for r in range(tab.chattering_table.rowCount())]
-    assert chattering == [(DOOR, "6")]                   # 6 raises within 60 s (10 s apart)
-    assert [tab.stale_table.item(r, 0).text() for r in range(tab.stale_table.rowCount())] == [SMOKE]
+    r1 = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "R1")
+    assert table.item(r1, 7).text() == "Within target"
+    # message first (what the operator reads), the alarm id last (what the engineer rationalises)
+    chattering = [(tab.chattering_table.item(r, 0).text(), tab.chattering_table.item(r, 2).text(),
+                   tab.chattering_table.item(r, 3).text()) for r in range(tab.chattering_table.rowCount())]
+    assert chattering == [(f"msg {DOOR}", "6", DOOR)]     # 6 raises within 60 s (10 s apart)
+    assert [tab.stale_table.item(r, 4).text() for r in range(tab.stale_table.rowCount())] == [SMOKE]
     assert tab.stale_table.item(0, 3).text() == "30.0"
-    top = [(tab.top_table.item(r, 0).text(), tab.top_table.item(r, 3).text(), tab.top_table.item(r, 4).text())
+    top = [(tab.top_table.item(r, 4).text(), tab.top_table.item(r, 2).text(), tab.top_table.item(r, 3).text())
            for r in range(tab.top_table.rowCount())]
     assert top == [(DOOR, "12", f"{100 * 12 / 13:.1f}"), (TRIP, "1", f"{100 / 13:.1f}")]
 

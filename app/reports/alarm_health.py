@@ -37,8 +37,8 @@ ZH_CN: dict[str, str] = {
     "Chattering alarms (3 or more raises within 60 s)": "振荡报警（60 秒内触发 3 次及以上）",
     "Stale alarms (active for more than 24 h)": "长期报警（持续超过 24 小时）",
     "Area": "区域", "Alarms": "报警数", "Per 10 min, mean": "每 10 分钟（平均）", "Per 10 min, busiest": "每 10 分钟（最多）",
-    "Per day, mean": "每天（平均）", "Busiest day": "最多一天", "Flood time %": "报警泛滥时间 %", "Rating": "评价",
-    "Day": "日期", "Alarm": "报警", "Message": "报警信息", "Raises": "触发次数", "Share of load %": "占报警负荷 %",
+    "Per day, mean": "每天（平均）", "Busiest day": "单日最多", "Flood time %": "报警泛滥时间 %", "Rating": "评价",
+    "Day": "日期", "Alarm id": "报警标识", "Message": "报警信息", "Raises": "触发次数", "Share of load %": "占报警负荷 %",
     "Raises within 60 s": "60 秒内触发次数", "Raised": "发生时间", "Active for (h)": "持续时间（小时）",
     "Within target": "在目标之内", "Above target, manageable": "超出目标，尚可处理",
     "Over what an operator can manage": "超出操作员处理能力", "None in the period.": "本时段内没有。",
@@ -146,13 +146,13 @@ def health_report(health: AlarmHealth, site: SiteConfig, *, generated: datetime 
 
     total = health.raises
     top_rows: list[tuple[Cell, ...]] = [
-        (c.alarm_id, areas.get(c.area, c.area), c.message, c.count, round(100.0 * c.count / total, 1) if total else 0.0)
+        (c.message, areas.get(c.area, c.area), c.count, round(100.0 * c.count / total, 1) if total else 0.0, c.alarm_id)
         for c in health.top]
-    chatter_rows: list[tuple[Cell, ...]] = [(c.alarm_id, areas.get(c.area, c.area), c.message, c.count)
+    chatter_rows: list[tuple[Cell, ...]] = [(c.message, areas.get(c.area, c.area), c.count, c.alarm_id)
                                             for c in health.chattering]
     stale_rows: list[tuple[Cell, ...]] = [
-        (s.alarm_id, areas.get(s.area, s.area), s.message, datetime.fromtimestamp(s.raised_ts, tz).strftime(stamp),
-         round(s.active_s / 3600.0, 1)) for s in health.stale]
+        (s.message, areas.get(s.area, s.area), datetime.fromtimestamp(s.raised_ts, tz).strftime(stamp),
+         round(s.active_s / 3600.0, 1), s.alarm_id) for s in health.stale]
     stale_rating = rate("stale", len(health.stale))
     sections = (
         Section(t("Alarm load per area"), tuple(t(h) for h in (
@@ -161,13 +161,13 @@ def health_report(health: AlarmHealth, site: SiteConfig, *, generated: datetime 
         Section(t("Alarms per area per day"), (t("Day"), *(areas.get(x.area, x.area) for x in loads)),
                 per_day_rows, per_day_ratings),
         Section(t("Top 10 most frequent alarms"), tuple(t(h) for h in (
-            "Alarm", "Area", "Message", "Raises", "Share of load %")), top_rows),
+            "Message", "Area", "Raises", "Share of load %", "Alarm id")), top_rows),
         Section(t("Chattering alarms (3 or more raises within 60 s)"), tuple(t(h) for h in (
-            "Alarm", "Area", "Message", "Raises within 60 s")), chatter_rows,
-            {(r, 3): Rating.OVER for r in range(len(chatter_rows))}),
+            "Message", "Area", "Raises within 60 s", "Alarm id")), chatter_rows,
+            {(r, 2): Rating.OVER for r in range(len(chatter_rows))}),
         Section(t("Stale alarms (active for more than 24 h)"), tuple(t(h) for h in (
-            "Alarm", "Area", "Message", "Raised", "Active for (h)")), stale_rows,
-            {} if stale_rating is Rating.ACCEPTABLE else {(r, 4): stale_rating for r in range(len(stale_rows))}),
+            "Message", "Area", "Raised", "Active for (h)", "Alarm id")), stale_rows,
+            {} if stale_rating is Rating.ACCEPTABLE else {(r, 3): stale_rating for r in range(len(stale_rows))}),
     )
     return HealthReport(t("Alarm-system health"), lines, sections, t("None in the period."))
 

@@ -99,9 +99,9 @@ class AlarmHealthTab(QWidget):
         self._benchmarks.setWordWrap(True)
         self._status = QLabel(self)
 
-        self.areas_table = self._table(7)
+        self.areas_table = self._table(8)
         self.chattering_table = self._table(4)
-        self.stale_table = self._table(4)
+        self.stale_table = self._table(5)
         self.top_table = self._table(5)
         self._boxes = [QGroupBox(self) for _ in range(4)]
         for box, table in zip(self._boxes, (self.areas_table, self.top_table, self.chattering_table,
@@ -115,8 +115,8 @@ class AlarmHealthTab(QWidget):
         grid.addWidget(self._boxes[2], 1, 1)
         grid.addWidget(self._boxes[3], 2, 1)
         grid.setRowStretch(0, 2)
-        grid.setRowStretch(1, 1)
-        grid.setRowStretch(2, 1)
+        grid.setRowStretch(1, 2)
+        grid.setRowStretch(2, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
 
@@ -194,12 +194,13 @@ class AlarmHealthTab(QWidget):
             box.setTitle(text)
         self.areas_table.setHorizontalHeaderLabels([
             tr("Area"), tr("Alarms"), tr("Per 10 min, mean"), tr("Per 10 min, busiest"), tr("Per day, mean"),
-            tr("Busiest day"), tr("Flood time %")])
-        self.top_table.setHorizontalHeaderLabels([tr("Alarm"), tr("Area"), tr("Message"), tr("Raises"),
-                                                  tr("Share of load %")])
-        self.chattering_table.setHorizontalHeaderLabels([tr("Alarm"), tr("Area"), tr("Message"),
-                                                         tr("Raises within 60 s")])
-        self.stale_table.setHorizontalHeaderLabels([tr("Alarm"), tr("Area"), tr("Raised"), tr("Active for (h)")])
+            tr("Busiest day"), tr("Flood time %"), tr("Rating")])
+        self.top_table.setHorizontalHeaderLabels([tr("Message"), tr("Area"), tr("Raises"), tr("Share of load %"),
+                                                  tr("Alarm id")])
+        self.chattering_table.setHorizontalHeaderLabels([tr("Message"), tr("Area"), tr("Raises within 60 s"),
+                                                         tr("Alarm id")])
+        self.stale_table.setHorizontalHeaderLabels([tr("Message"), tr("Area"), tr("Raised"), tr("Active for (h)"),
+                                                    tr("Alarm id")])
         b = BENCHMARKS
         self._benchmarks.setText(
             tr("ISA-18.2 targets per operator area: %1 alarms a day acceptable, %2 at most; %3 per 10 minutes "
@@ -225,17 +226,18 @@ class AlarmHealthTab(QWidget):
                      (f"{load.per_day_mean:.1f}", rate("per_day", load.per_day_mean)),
                      (str(load.per_day_max), rate("per_day", load.per_day_max)),
                      (f"{load.flood_time_pct:.2f}", rate("flood_time_pct", load.flood_time_pct))]
+            overall = area_rating(load)
+            cells.append((rating_text(overall), overall))
             for col, (text, rating) in enumerate(cells):
                 self._set(self.areas_table, row, col, text, rating)
-            self.areas_table.item(row, 0).setToolTip(rating_text(area_rating(load)))
         self._fill(self.top_table, [
-            (c.alarm_id, self._names.area(c.area), c.message, str(c.count),
-             f"{100.0 * c.count / health.raises:.1f}" if health.raises else "0") for c in health.top])
-        self._fill(self.chattering_table, [(c.alarm_id, self._names.area(c.area), c.message, str(c.count))
+            (c.message, self._names.area(c.area), str(c.count),
+             f"{100.0 * c.count / health.raises:.1f}" if health.raises else "0", c.alarm_id) for c in health.top])
+        self._fill(self.chattering_table, [(c.message, self._names.area(c.area), str(c.count), c.alarm_id)
                                            for c in health.chattering], Rating.OVER)
         self._fill(self.stale_table, [
-            (s.alarm_id, self._names.area(s.area), datetime.fromtimestamp(s.raised_ts, tz).strftime("%Y-%m-%d %H:%M"),
-             f"{s.active_s / 3600.0:.1f}") for s in health.stale],
+            (s.message, self._names.area(s.area), datetime.fromtimestamp(s.raised_ts, tz).strftime("%Y-%m-%d %H:%M"),
+             f"{s.active_s / 3600.0:.1f}", s.alarm_id) for s in health.stale],
             rate("stale", len(health.stale)))
         start = datetime.fromtimestamp(health.start, tz).strftime("%Y-%m-%d %H:%M")
         end = datetime.fromtimestamp(health.end, tz).strftime("%Y-%m-%d %H:%M")
@@ -256,7 +258,7 @@ class AlarmHealthTab(QWidget):
     @staticmethod
     def _set(table: QTableWidget, row: int, col: int, text: str, rating: Rating | None) -> None:
         item = QTableWidgetItem(text)
-        if col > 0 and text.replace(".", "", 1).isdigit():
+        if text.replace(".", "", 1).isdigit():
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         colour = RATING_COLOURS.get(rating) if rating is not None else None
         if colour is not None:

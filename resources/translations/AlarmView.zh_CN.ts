@@ -385,7 +385,7 @@
     </message>
     <message>
       <source>Busiest day</source>
-      <translation>最多一天</translation>
+      <translation>单日最多</translation>
     </message>
     <message>
       <source>Chattering alarms (3 or more raises within 60 s)</source>
@@ -478,6 +478,10 @@
     <message>
       <source>Notifications</source>
       <translation>通知记录</translation>
+    </message>
+    <message>
+      <source>Rating</source>
+      <translation>评价</translation>
     </message>
   </context>
 </TS>
