@@ -274,6 +274,15 @@ devices:
     password: {service: s, username: u} #!
     template: env_sensor_mqtt
 """, "devices[0].password", "a password needs 'username'"),
+    ("register point on an MQTT device", """
+devices:
+  - id: D1
+    area: A1
+    protocol: mqtt
+    host: h
+    points:
+      - {name: p, kind: telemetry, table: holding_register, address: 0, type: uint16} #!
+""", "devices[0].points[0].table", "speaks mqtt (needs topic, or metric on a Sparkplug B device)"),
     ("Sparkplug B point with a topic", """
 devices:
   - id: D1

@@ -22,6 +22,8 @@ from app.config.validation import validate_model
 from app.config.yaml_source import FieldPath, YamlDocument, read_yaml
 from drivers.opcua.spec import SecurityMode
 
+#: what a point of a protocol family is addressed by, in messages (default: the family's first field)
+_NEEDS = {"modbus": "table, address, type", "mqtt": "topic, or metric on a Sparkplug B device"}
 SECTIONS = ("site", "areas", "template_dirs", "devices", "topology", "alarms", "notifications")
 
 
@@ -393,7 +395,7 @@ class _SiteLoader:
                 self.problems.append(draft.problem((key,) if key else (), (
                     f"point {point.name!r} has a {FAMILY_LABELS.get(point.family or '', 'no')} address but device "
                     f"{device.id!r} speaks {device.protocol.value} (needs "
-                    f"{', '.join(ADDRESS_FIELDS[family][:3] if family == 'modbus' else ADDRESS_FIELDS[family][:1])})")))
+                    f"{_NEEDS.get(family, ADDRESS_FIELDS[family][0])})")))
             elif family == "dlt645" and point.di is not None:
                 message = dlt645_point_problem(device.version, point.di, point.format)
                 if message:
