@@ -164,3 +164,29 @@ def test_configuration_errors_name_the_point():
         MqttDriver(MqttParams("E"), [MqttPoint("p", "a"), MqttPoint("p", "b")])
     with pytest.raises(ValueError, match="command_topic must not contain wildcards"):
         MqttDriver(MqttParams("E"), [MqttPoint("p", "a", command_topic="a/+")])
+
+
+@pytest.mark.parametrize("reply", [None, b"\xff\xff\xff\xff"], ids=["silent", "malformed"])
+@async_test
+async def test_broker_that_hangs_or_garbles_is_bad_with_reason(reply):
+    writers: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        while await reader.read(4096):
+            if reply is not None:
+                writer.write(reply)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    driver = MqttDriver(params("127.0.0.1", port, keepalive_s=1), [MqttPoint("t", "a/b")])
+    try:
+        value = (await read_until(driver, lambda v: "Keep alive timeout" in v["t"].reason))["t"]
+    finally:
+        await driver.close()
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+    assert value.quality is Quality.BAD and value.value is None
+    assert value.reason == f"connection to broker 127.0.0.1:{port} lost (Keep alive timeout)"
