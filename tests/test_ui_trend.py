@@ -346,7 +346,7 @@ def test_legend_names_each_pen_with_unit_axis_value_and_quality(qtbot, view, ser
     qtbot.waitUntil(lambda: legend.row_text("QF2_01.Ia")[5] != "no data", timeout=2000)
     good, bad = legend.row_text("T1_M.P"), legend.row_text("QF2_01.Ia")
     assert good[3] == "123.4 kW" and good[5] == "good" and not legend.row_greyed("T1_M.P")
-    assert bad[3] == "? 41 A" and bad[5] == "? bad" and legend.row_greyed("QF2_01.Ia")
+    assert bad[3] == "? 41.00 A" and bad[5] == "? bad" and legend.row_greyed("QF2_01.Ia")
 
     switcher = LanguageSwitcher()
     switcher.install("zh_CN")

@@ -170,7 +170,7 @@ class TrendLegend(QTreeWidget):
             value, when = "—", "" if latest is None else _time_text(latest[0], self.tz)
             quality = None if latest is None else latest[2]
         else:
-            value = f"{latest[1]:.4g} {unit}".rstrip()
+            value = f"{fixed(latest[1])} {unit}".rstrip()
             when, quality = _time_text(latest[0], self.tz), latest[2]
         item.setText(VALUE, value if quality in (None, _GOOD) else f"? {value}")
         item.setText(TIME, when)
@@ -182,6 +182,14 @@ class TrendLegend(QTreeWidget):
         font = QFont(item.font(QUALITY))
         font.setItalic(quality != _GOOD)
         item.setFont(QUALITY, font)
+
+
+def fixed(value: float) -> str:
+    """Four significant figures with the decimals kept (``142.0``, ``14.74``, ``2.880``), so a
+    column of values does not jump between ``142`` and ``131.2``."""
+    magnitude = abs(value)
+    decimals = 0 if magnitude >= 1000 else 1 if magnitude >= 100 else 2 if magnitude >= 10 else 3
+    return f"{value:.{decimals}f}"
 
 
 def _time_text(t: float, tz: dt.tzinfo) -> str:
