@@ -246,3 +246,50 @@ def test_workstation_on_the_live_demo_plant(qtbot, tmp_path, appearance):
     finally:
         collector.stop()
         plant.stop()
+
+
+def clipped_texts(root) -> list[str]:
+    """Buttons and one-line labels under ``root`` (shown) whose text needs more width than they have."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    out = []
+    for widget in root.findChildren(QAbstractButton) + root.findChildren(QLabel):
+        if not widget.isVisibleTo(root) or not widget.text() or widget.width() <= 1:
+            continue
+        if isinstance(widget, QLabel) and (widget.wordWrap() or widget.textFormat() == Qt.TextFormat.RichText
+                                           or "<" in widget.text()):
+            continue
+        if widget.sizeHint().width() > widget.width() + 1:
+            out.append(f"{type(widget).__name__} {widget.text()!r}: needs {widget.sizeHint().width()} px, "
+                       f"has {widget.width()}")
+    return out
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_no_text_is_clipped_in_either_language(qtbot, tmp_path, appearance, language):
+    services, cache, _st = make_services(tmp_path, settings=appearance.settings)
+    window = MainWindow(services, appearance)
+    qtbot.addWidget(window)
+    appearance.set_language(language)
+    window.resize(1366, 768)                 # the smallest control-room screen we expect
+    window.show()
+    qtbot.waitExposed(window)
+    put(cache, ("T1_M.P", 158.27, 0), ("T2_M.P", 160.1, 0))
+    problems = {}
+    nav = window.navigation
+    for row in range(nav.count()):          # the fixed-width navigation holds every view's name
+        item = nav.item(row)
+        if nav.visualItemRect(item).width() < nav.fontMetrics().horizontalAdvance(item.text()) + 16:
+            problems.setdefault("navigation", []).append(item.text())
+    for key in window.views:
+        window.show_view(key)
+        try:   # once the layout has caught up with the texts (status bar, language switch)
+            qtbot.waitUntil(lambda: not clipped_texts(window), timeout=2000)
+        except qtbot.TimeoutError:
+            problems.setdefault(key, []).extend(clipped_texts(window))
+        # the layout fits the screen (a window forced larger would be cut off)
+        if window.width() > 1366 or window.height() > 768:
+            problems.setdefault(key, []).append(f"window needs {window.width()}x{window.height()}")
+    assert problems == {}
+    window.views["overview"].wait_idle()
+    services.bridge.stop()
