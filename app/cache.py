@@ -15,6 +15,7 @@ A subscriber that raises is logged and kept; acquisition goes on.
 from __future__ import annotations
 
 import logging
+import operator
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -23,6 +24,7 @@ from app.points import PointValue
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[Sequence[PointValue]], None]
+_TAG = operator.itemgetter(0)
 
 
 class PointCache:
@@ -49,34 +51,36 @@ class PointCache:
         self.published = 0    #: readings passed on to subscribers
 
     def update(self, values: Iterable[PointValue]) -> list[PointValue]:
-        """Take one scan's readings; return (and pass on) those that changed.
+        """Take scans' readings; return (and pass on) those that changed.
 
         Called on the acquisition thread; O(len(values)), never blocks on subscribers.
         """
+        values = values if isinstance(values, list) else list(values)
         changed: list[PointValue] = []
-        received = 0
-        deadbands = self._deadbands
+        keep = changed.append
+        deadband_of = self._deadbands.get
         published = self._published
+        last_published = published.get
         heartbeat = self._heartbeat_s
         with self._lock:
-            latest = self._latest
+            self._latest.update(zip(map(_TAG, values), values))
             for pv in values:
-                received += 1
                 tag, value, quality, ts, _ = pv
-                latest[tag] = pv
-                prev = published.get(tag)
+                prev = last_published(tag)
                 if prev is not None and prev[2] == quality and ts - prev[3] < heartbeat:
                     old = prev[1]
                     if old is None or value is None:
                         if old is value:
                             continue
+                    elif value == old:
+                        continue
                     else:
-                        deadband = deadbands.get(tag, 0.0)
-                        if (value == old) if deadband <= 0.0 else (abs(value - old) <= deadband):
+                        deadband = deadband_of(tag)
+                        if deadband and abs(value - old) <= deadband:
                             continue
                 published[tag] = pv
-                changed.append(pv)
-            self.updates += received
+                keep(pv)
+            self.updates += len(values)
             self.published += len(changed)
             subscribers = list(self._subscribers)
         if changed:

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 #: Allocations (minus frees) that trigger a young-generation collection; Python's default is 700.
-GC_YOUNG_THRESHOLD = 20_000
+GC_YOUNG_THRESHOLD = 100_000
 
 
 def settle_garbage_collector() -> None:

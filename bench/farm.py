@@ -4,8 +4,9 @@ Each device is a real pymodbus server on 127.0.0.1 (its own port) holding the re
 map of ``bench/templates/bench_device.yaml``: a float64 change time (epoch seconds) at
 holding register 0 and 49 float32 values from register 4 on. Every ``change_interval_s``
 all values of every device change and the change time is stamped, so each scan of the
-collector sees 50 changed points per device and the delay from a change in the device to
-the committed row can be measured.
+collector sees 50 changed points per device (with a change interval shorter than the
+scan too: no two steps of a value cancel) and the delay from a change in the device
+to the committed row can be measured.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ REGISTERS = 102
 VALUES = 49
 _PACK = struct.Struct(f">d{VALUES}f")
 _UNPACK_REGS = struct.Struct(f">{REGISTERS}H")
+#: Random-walk steps no two of which cancel, so a value read after two changes has still changed.
+_STEPS = (-0.5, 0.25, 0.3)
 
 
 def _registers(t_change: float, values: list[float]) -> list[int]:
     return list(_UNPACK_REGS.unpack(_PACK.pack(t_change, *values)))
 
 
-async def _serve(base_port: int, n: int, change_interval_s: float, ready, stop) -> None:
+async def _serve(base_port: int, n: int, change_interval_s, ready, stop) -> None:
     from pymodbus.server import ModbusTcpServer
     from pymodbus.simulator import DataType, SimData, SimDevice
 
@@ -51,15 +54,15 @@ async def _serve(base_port: int, n: int, change_interval_s: float, ready, stop) 
         now = time.time()
         for server, level in zip(servers, levels):
             for k in range(VALUES):
-                level[k] += rng.choice((-0.5, 0.5))
+                level[k] += rng.choice(_STEPS)
             await server.async_setValues(1, 3, 0, _registers(now, level))
-        next_t += change_interval_s
+        next_t += change_interval_s.value
         await asyncio.sleep(max(0.0, next_t - time.monotonic()))
     for server in servers:
         await server.shutdown()
 
 
-def _main(base_port: int, n: int, change_interval_s: float, ready, stop) -> None:
+def _main(base_port: int, n: int, change_interval_s, ready, stop) -> None:
     asyncio.run(_serve(base_port, n, change_interval_s, ready, stop))
 
 
@@ -70,8 +73,18 @@ class Farm:
         ctx = mp.get_context("spawn")
         self._ready = ctx.Event()
         self._stop = ctx.Event()
+        self._interval = ctx.Value("d", change_interval_s)
         self.process = ctx.Process(target=_main, name="bench-farm", daemon=True,
-                                   args=(base_port, n, change_interval_s, self._ready, self._stop))
+                                   args=(base_port, n, self._interval, self._ready, self._stop))
+
+    @property
+    def change_interval_s(self) -> float:
+        """Seconds between value changes; may be set while the farm runs."""
+        return self._interval.value
+
+    @change_interval_s.setter
+    def change_interval_s(self, seconds: float) -> None:
+        self._interval.value = seconds
 
     def __enter__(self) -> Farm:
         self.process.start()
