@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alarm_site import SITE, good, write_site
-from app.alarms import (AlarmEngine, AlarmEvaluator, AlarmState, EventKind, Notification, UnknownAlarmError,
-                        translator)
+from app.alarms import (AlarmEngine, AlarmEvaluator, AlarmState, AlarmText, EventKind, Notification,
+                        UnknownAlarmError, compose, translator)
 from app.alarms.messages import CAUSE_CODE_TEXT, LEVEL_TEXT, RULE_TYPE_TEXT, ZH_CN
 from app.alarms.opening import historian_opening
 from app.collector import point_metadata
@@ -52,6 +52,17 @@ def test_alarm_carries_its_parts_and_the_site_language_words_them(tmp_path):
     assert en.record("IO.smoke:smoke_state").message == "IO box smoke State alarm"
     assert en.record("QF.temperature:over_temperature:warning").message == \
         "Feeder breaker Terminal temperature Over-temperature Pre-warning"
+
+
+def test_a_point_the_rule_names_already_is_not_said_twice():
+    level = AlarmText(source_name="生活水泵站", point="inlet_level", point_description="Inlet level",
+                      point_description_zh="进水池液位", rule_type="low", rule_description="Inlet level low",
+                      rule_description_zh="进水池液位低", level="warning")
+    assert compose(level, "zh_CN", translator("zh_CN")) == "生活水泵站 进水池液位低 预警"
+    assert compose(level, "en", translator("en")) == "生活水泵站 Inlet level low Pre-warning"
+    voltage = level._replace(point_description="Phase A voltage", point_description_zh="A相电压",
+                             rule_description="Under-voltage", rule_description_zh="欠压")
+    assert compose(voltage, "zh_CN", translator("zh_CN")) == "生活水泵站 A相电压 欠压 预警"
 
 
 def test_journal_rows_keep_the_parts_and_the_trip_cause(tmp_path):

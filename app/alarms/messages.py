@@ -106,15 +106,16 @@ def compose(text: AlarmText, language: str, translate: Translate) -> str:
     -------
     str
         E.g. ``"1#进线柜 A相电压 过压 报警"`` / ``"Incomer 1 Phase A voltage Over-voltage Alarm"``.
-        The point is named by its description (else its name) and left out when it
-        says the same as the rule; a rule without description is named by its type.
+        The point is named by its description (else its name) and left out when the
+        rule's words begin with it ("进水池液位低", not "进水池液位 进水池液位低"); a rule
+        without description is named by its type.
     """
     point = pick(text.point_description, text.point_description_zh, language) or text.point
     rule = pick(text.rule_description, text.rule_description_zh, language)
     if not rule and text.rule_type:
         rule = translate(RULE_TYPE_TEXT.get(text.rule_type, text.rule_type))
     words = [text.source_name]
-    if point and point != rule:
+    if point and not (rule and rule.startswith(point)):   # "进水池液位 进水池液位低" says it twice
         words.append(point)
     words.append(rule)
     if text.level:
