@@ -112,3 +112,12 @@ def test_bad_dates_and_file_types_are_refused_with_the_reason(journal, tmp_path,
     assert report(journal, tmp_path / "h.csv", "2026-03-02", "2026-03-02") == 2
     assert "must end in .pdf or .xlsx" in capsys.readouterr().err
     assert not (tmp_path / "h.pdf").exists()
+
+
+def test_a_quiet_period_says_so_in_every_section(journal, tmp_path):
+    out = tmp_path / "quiet.xlsx"
+    assert report(journal, out, "2026-02-01", "2026-02-07") == 0
+    book = openpyxl.load_workbook(out)
+    for name in book.sheetnames[1:]:
+        rows = list(book[name].iter_rows(min_row=3, values_only=True))
+        assert len(rows) == 1 and rows[0][0] == "本时段内没有。" and set(rows[0][1:]) <= {None}, name

@@ -140,7 +140,7 @@ def health_report(health: AlarmHealth, site: SiteConfig, *, generated: datetime 
     last = datetime.fromtimestamp(health.end - 1e-3, tz).date()
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     per_day_rows: list[tuple[Cell, ...]] = [
-        (day.isoformat(), *(load.per_day.get(day, 0) for load in loads)) for day in days]
+        (day.isoformat(), *(load.per_day.get(day, 0) for load in loads)) for day in days] if loads else []
     per_day_ratings = {(r, c + 1): rating for r, day in enumerate(days) for c, load in enumerate(loads)
                        if (rating := rate("per_day", load.per_day.get(day, 0))) is not Rating.ACCEPTABLE}
 
