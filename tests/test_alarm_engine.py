@@ -8,7 +8,10 @@ import pytest
 
 from app.alarms import AlarmEngine, AlarmPermissionError, AlarmState, EventKind, UnknownAlarmError
 from app.cache import PointCache
+from db.historian import Historian
+from db.migrate import upgrade
 from tests.alarm_site import good, write_site
+from tests.notify_peers import wait_until
 
 T0 = 1_750_000_000.0
 
@@ -140,9 +143,6 @@ def test_restarted_engine_takes_up_the_previous_runs_alarms_from_the_journal(sit
     """Smoke left unacknowledged and active, the door acknowledged and active, the trip returned
     unacknowledged: after a restart on the same SQLite journal the list is the same; the first
     readings raise nothing new, and a condition gone meanwhile clears its alarm."""
-    from db.historian import Historian
-    from db.migrate import upgrade
-
     url = f"sqlite:///{tmp_path}/journal.sqlite"
     upgrade(url)
     clock = ManualClock(T0)
@@ -184,3 +184,41 @@ def test_restarted_engine_takes_up_the_previous_runs_alarms_from_the_journal(sit
     finally:
         engine.stop()
         historian.stop()
+
+
+def test_shelving_and_out_of_service_survive_a_restart_and_a_shelving_expires_after_it(site, tmp_path):
+    url = f"sqlite:///{tmp_path}/journal.sqlite"
+    upgrade(url)
+    clock = ManualClock(T0)
+
+    def run() -> tuple[Historian, AlarmEngine]:
+        historian = Historian(url, spool_dir=tmp_path / "spool")
+        historian.start()
+        engine = AlarmEngine(site, clock, journal=historian.submit_event, history=historian.read_events, tick_s=0.01)
+        engine.start()
+        return historian, engine
+
+    historian, engine = run()
+    engine.submit([good("IO.smoke", 1, T0), good("IO.door", 1, T0)])
+    assert engine.flush()
+    engine.shelve("IO.smoke:smoke_state", "alice", 600, "detector being cleaned")
+    engine.remove_from_service("IO.door:door_state", "bob", "door contact replaced")
+    assert engine.flush()
+    engine.stop()
+    historian.stop()
+
+    clock.now = T0 + 300
+    historian, engine = run()
+    try:
+        smoke, door = engine.alarm("IO.smoke:smoke_state"), engine.alarm("IO.door:door_state")
+        assert (smoke.state, smoke.shelved_until, smoke.shelved_by, smoke.note) == (
+            AlarmState.SHELVED, T0 + 600, "alice", "detector being cleaned")
+        assert (door.state, door.shelved_by, door.note) == (AlarmState.OUT_OF_SERVICE, "bob", "door contact replaced")
+        clock.now = T0 + 601                                   # the shelving runs out after the restart
+        assert wait_until(lambda: engine.alarm("IO.smoke:smoke_state").state is AlarmState.UNACK_ACTIVE)
+        assert engine.alarm("IO.smoke:smoke_state").raised_ts == T0
+        assert engine.alarm("IO.door:door_state").state is AlarmState.OUT_OF_SERVICE
+    finally:
+        engine.stop()
+        historian.stop()
+

@@ -101,6 +101,8 @@ class AlarmEvent(NamedTuple):
     cause_code, cause_label
         Trips: the trip cause code read from the breaker and its configured (English)
         state label (``2``, ``"short circuit"``); ``None``/empty when unknown or not a trip.
+    until : float | None
+        ``alarm_shelved`` events: when the shelving expires (UTC epoch s).
     notice : dict | None
         ``alarm_notified`` events: ``{"route", "step", "channels", "returned", "raised_ts"}`` —
         route id, 0 for the first notice or the escalation step n, channel ids, whether it
@@ -124,6 +126,7 @@ class AlarmEvent(NamedTuple):
     text: AlarmText = AlarmText()
     cause_code: int | None = None
     cause_label: str = ""
+    until: float | None = None
     notice: dict[str, Any] | None = None
 
     def to_row(self) -> dict[str, Any]:
@@ -136,6 +139,7 @@ class AlarmEvent(NamedTuple):
                      "value": self.value, "limit": self.limit, "reason": self.reason,
                      "cause": self.cause, "text": self.text._asdict(), "cause_code": self.cause_code,
                      "cause_label": self.cause_label,
+                     **({"until": self.until} if self.until is not None else {}),
                      **({"notice": self.notice} if self.notice is not None else {})},
         }
 

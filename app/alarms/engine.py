@@ -20,10 +20,9 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from app.alarms.contracts import (
-    Alarm, AlarmSubscriber, AlarmUpdate, BaselineProvider, EventKind, JournalRead, JournalSink, OpeningProvider,
-    PermissionCheck,
+    Alarm, AlarmSubscriber, AlarmUpdate, BaselineProvider, JournalRead, JournalSink, OpeningProvider, PermissionCheck,
 )
-from app.alarms.evaluator import UNACKED, AlarmEvaluator
+from app.alarms.evaluator import RESUMED_KINDS, UNACKED, AlarmEvaluator
 from app.alarms.journal import RESUME_LOOKBACK_S, read_journal
 from app.cache import PointCache
 from app.config import SiteConfig
@@ -66,9 +65,10 @@ class AlarmEngine:
         thread at each accumulator's first reading.
     history : JournalRead, optional
         The journal read (``Historian.read_events``): at :meth:`start` the engine takes up
-        the alarms of its previous run (raises, clears, acknowledgements of the last
-        :data:`~app.alarms.journal.RESUME_LOOKBACK_S`), so a restart loses no
-        unacknowledged alarm and does not raise (and notify) a standing one again.
+        the alarms of its previous run (raises, clears, acknowledgements, shelving and out
+        of service of the last :data:`~app.alarms.journal.RESUME_LOOKBACK_S`), so a restart
+        loses no unacknowledged alarm, no shelving and does not raise (and notify) a
+        standing one again.
     permission : PermissionCheck
         Asked before every operator action; default allows all.
     permission_query : PermissionCheck, optional
@@ -326,9 +326,8 @@ class AlarmEngine:
         """Take up the previous run's alarms from the journal (see :meth:`AlarmEvaluator.resume`);
         an unreadable journal is logged and the engine starts with every alarm normal."""
         now = self._clock()
-        kinds = (EventKind.RAISED.value, EventKind.CLEARED.value, EventKind.ACKED.value)
         try:
-            rows = read_journal(history, now - RESUME_LOOKBACK_S, now + 1.0, kinds)
+            rows = read_journal(history, now - RESUME_LOOKBACK_S, now + 1.0, RESUMED_KINDS)
         except Exception:  # the journal is a help at start, never a reason not to start
             log.exception("alarm journal unreadable: alarms of the previous run are not taken up")
             return

@@ -31,6 +31,14 @@ _EVENT_OF = {
     Trigger.RESTORE: EventKind.RESTORED,
 }
 UNACKED = (AlarmState.UNACK_ACTIVE, AlarmState.UNACK_RTN)
+#: Journal event kinds :meth:`AlarmEvaluator.resume` replays, and their triggers.
+_RESUMED = {
+    EventKind.RAISED.value: Trigger.ACTIVATE, EventKind.CLEARED.value: Trigger.CLEAR, EventKind.ACKED.value: Trigger.ACK,
+    EventKind.SHELVED.value: Trigger.SHELVE, EventKind.UNSHELVED.value: Trigger.UNSHELVE,
+    EventKind.SHELF_EXPIRED.value: Trigger.SHELF_EXPIRE, EventKind.REMOVED.value: Trigger.REMOVE,
+    EventKind.RESTORED.value: Trigger.RESTORE,
+}
+RESUMED_KINDS = tuple(_RESUMED)
 
 
 class UnknownAlarmError(KeyError):
@@ -245,38 +253,39 @@ class AlarmEvaluator:
     def resume(self, rows: Iterable[dict]) -> int:
         """Take up the annunciation of the previous run from its journal, before any reading.
 
-        Replays raises, clears and acknowledgements (oldest first) through the state
-        machine, silently: the journal already holds them. An alarm left unacknowledged
-        or active keeps its raise time, value and cause, so the first readings continue
-        it — a condition still present raises nothing new (and is not notified again), one
-        gone clears it to *returned, unacknowledged*. Shelving and out of service are not
-        taken up (the alarm shows again); suppression by design is re-derived from the
-        breakers' positions. Rows of unknown alarms (rules since removed) are skipped.
+        Replays raises, clears, acknowledgements, shelving and out of service (oldest
+        first) through the state machine, silently: the journal already holds them. An
+        alarm left unacknowledged or active keeps its raise time, value and cause, so the
+        first readings continue it — a condition still present raises nothing new (and is
+        not notified again), one gone clears it to *returned, unacknowledged*. A shelving
+        keeps its expiry (one past meanwhile expires at the first tick); suppression by
+        design is not replayed but re-derived from the breakers' positions. Rows of
+        unknown alarms (rules since removed) are skipped, and so are shelving rows
+        without an expiry (written before the journal kept it).
 
         Parameters
         ----------
         rows : iterable of dict
-            Journal rows (:meth:`AlarmEvent.to_row` form) of kinds ``alarm_raised``,
-            ``alarm_cleared`` and ``alarm_acked``, oldest first.
+            Journal rows (:meth:`AlarmEvent.to_row` form) of the kinds in
+            :data:`RESUMED_KINDS`, oldest first.
 
         Returns
         -------
         int
             Alarms shown (not NORMAL) after the replay.
         """
-        triggers = {EventKind.RAISED.value: Trigger.ACTIVATE, EventKind.CLEARED.value: Trigger.CLEAR,
-                    EventKind.ACKED.value: Trigger.ACK}
         touched: set[AlarmRecord] = set()
         for row in rows:
             data = row.get("data") or {}
             record = self.records.get(str(data.get("alarm_id") or ""))
-            trigger = triggers.get(row.get("kind", ""))
-            if record is None or trigger is None:
+            trigger = _RESUMED.get(row.get("kind", ""))
+            if record is None or trigger is None or (trigger is Trigger.SHELVE and data.get("until") is None):
                 continue
             new = step(record.status, trigger)
-            if new is record.status:
+            if new is record.status and trigger is not Trigger.SHELVE:    # a re-shelving sets a new expiry
                 continue
             ts = row["ts"] / 1000.0
+            user, reason = str(row.get("user") or ""), str(data.get("reason") or "")
             record.status, record.state_ts = new, ts
             if trigger is Trigger.ACTIVATE:
                 record.raised_ts = ts
@@ -285,7 +294,19 @@ class AlarmEvaluator:
                 record.cause_code = data.get("cause_code")
                 record.cause_label = str(data.get("cause_label") or "")
             elif trigger is Trigger.ACK:
-                record.acked_by = str(row.get("user") or "")
+                record.acked_by = user
+            elif trigger is Trigger.SHELVE:
+                record.shelved_until, record.shelved_by, record.note = float(data["until"]), user, reason
+                self._shelved.add(record)
+            elif trigger in (Trigger.UNSHELVE, Trigger.SHELF_EXPIRE):
+                record.shelved_until, record.shelved_by = None, ""
+                self._shelved.discard(record)
+            elif trigger is Trigger.REMOVE:
+                record.shelved_by, record.note = user, reason
+            elif trigger is Trigger.RESTORE:
+                record.shelved_by = ""
+            if trigger in (Trigger.UNSHELVE, Trigger.SHELF_EXPIRE, Trigger.RESTORE) and not new.hidden:
+                record.note = ""
             touched.add(record)
         for record in touched:
             record.raw = record.status.active
@@ -374,7 +395,8 @@ class AlarmEvaluator:
         self._events.append(AlarmEvent(
             ts, kind, record.id, record.source, record.area, record.priority, record.status.state,
             record.message, record.value, record.limit, user, workstation, reason, record.cause,
-            record.text, record.cause_code, record.cause_label))
+            record.text, record.cause_code, record.cause_label,
+            record.shelved_until if kind is EventKind.SHELVED else None))
 
     def _count_raise(self, area: str, ts: float) -> None:
         raises = self._raises.get(area)
