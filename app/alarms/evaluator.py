@@ -33,7 +33,8 @@ _EVENT_OF = {
 UNACKED = (AlarmState.UNACK_ACTIVE, AlarmState.UNACK_RTN)
 #: Journal event kinds :meth:`AlarmEvaluator.resume` replays, and their triggers.
 _RESUMED = {
-    EventKind.RAISED.value: Trigger.ACTIVATE, EventKind.CLEARED.value: Trigger.CLEAR, EventKind.ACKED.value: Trigger.ACK,
+    EventKind.RAISED.value: Trigger.ACTIVATE, EventKind.CLEARED.value: Trigger.CLEAR,
+    EventKind.ACKED.value: Trigger.ACK,
     EventKind.SHELVED.value: Trigger.SHELVE, EventKind.UNSHELVED.value: Trigger.UNSHELVE,
     EventKind.SHELF_EXPIRED.value: Trigger.SHELF_EXPIRE, EventKind.REMOVED.value: Trigger.REMOVE,
     EventKind.RESTORED.value: Trigger.RESTORE,

@@ -108,7 +108,8 @@ def health_report(health: AlarmHealth, site: SiteConfig, *, generated: datetime 
     b = BENCHMARKS
     lines = (
         fill(t("Site %1, period %2 – %3 (%4), generated %5"), site.name,
-             datetime.fromtimestamp(health.start, tz).strftime(stamp), datetime.fromtimestamp(health.end, tz).strftime(stamp),
+             datetime.fromtimestamp(health.start, tz).strftime(stamp),
+             datetime.fromtimestamp(health.end, tz).strftime(stamp),
              site.timezone, generated.astimezone(tz).strftime(stamp)),
         fill(t("%1 alarms annunciated, %2 raises in all; %3 chattering, %4 stale; the 10 most frequent alarms make "
                "%5 % of the raises."), sum(x.raised for x in loads), health.raises, len(health.chattering),
@@ -255,7 +256,8 @@ def write_xlsx(report: HealthReport, path: Path) -> None:
             for c in range(len(row)):
                 rating = section.ratings.get((r, c))
                 if rating is not None:
-                    sheet.cell(row=r + 3, column=c + 1).font = Font(bold=True, color="FF" + RATING_COLOURS[rating][1:].upper())
+                    colour = "FF" + RATING_COLOURS[rating][1:].upper()       # ARGB
+                    sheet.cell(row=r + 3, column=c + 1).font = Font(bold=True, color=colour)
         if not section.rows:
             sheet.append([report.empty_text])
         for c, header in enumerate(section.headers, start=1):
