@@ -271,8 +271,9 @@ def decimate(x: np.ndarray, y: np.ndarray, q: np.ndarray, t0: float, t1: float,
     x, y, q : ndarray
         The samples in range unchanged when they are no more than four per bucket; else,
         per non-empty bucket, two vertices at its first sample's time: its minimum and its
-        maximum, in turn upwards and downwards (so a one-sample spike survives), NaN if the bucket holds only gaps, and its
-        worst quality (a bucket with one bad sample is drawn as not good).
+        maximum, in turn upwards and downwards (so a one-sample spike survives), NaN if the
+        bucket holds only gaps, and its worst quality (a bucket with one bad sample is drawn
+        as not good).
     """
     i = max(0, int(np.searchsorted(x, t0, side="left")) - 1)
     j = min(len(x), int(np.searchsorted(x, t1, side="right")) + 1)

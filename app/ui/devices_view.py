@@ -251,7 +251,8 @@ class DeviceTreeModel(QAbstractItemModel):
             if not self._online[i]:
                 lines.append(QCoreApplication.translate("DevicesView", "Device offline: value is the last one received"))
             if is_switchable(point):
-                lines.append(QCoreApplication.translate("DevicesView", "Double-click to operate it (select before operate)"))
+                lines.append(QCoreApplication.translate("DevicesView",
+                                                        "Double-click to operate it (select before operate)"))
             return "\n".join(lines)
         if role == Qt.ItemDataRole.ForegroundRole and greyed and col in (VALUE, QUALITY, UPDATED, DETAILS):
             return colours(self._services.settings.theme).q("bad")
