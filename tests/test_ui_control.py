@@ -57,8 +57,10 @@ def make_dialog(qtbot, rig, tmp_path):
                               device_status=lambda: dict(rig.acquisition.status), control=control)
         dialog = ControlDialog(services, device, "wang", point=point)
         qtbot.addWidget(dialog)
+        assert not dialog.checked and not dialog.open_button.isEnabled()   # nothing offered unchecked
         dialog.show()
         qtbot.waitExposed(dialog)
+        qtbot.waitUntil(lambda: dialog.checked, timeout=5000)   # what is possible: checked off the GUI thread
         dialogs.append(dialog)
         return dialog, audit
 
@@ -104,6 +106,7 @@ def test_manual_mode_disables_both_commands_with_the_reason_before_trying(qtbot,
     rig.plant.set_mode("QF1_02", 1)
     try:
         qtbot.waitUntil(lambda: dialog.status_values["mode"].text() == "manual", timeout=8000)
+        qtbot.waitUntil(lambda: "Manual mode" in dialog.availability.text(), timeout=3000)  # re-checked
         assert not dialog.open_button.isEnabled() and not dialog.close_button.isEnabled()
         assert "Manual mode: the breaker refuses remote commands" in dialog.availability.text()
         assert dialog.availability.text().startswith("Remote control not possible")
@@ -134,7 +137,8 @@ def test_open_lists_the_loads_asks_the_password_verifies_and_shows_the_result(qt
     assert dialog.result is not None and dialog.result.ok, dialog.result
     assert re.fullmatch(r"Done: open, verified by readback in \d+\.\d s\.", dialog.result_label.text())
     qtbot.waitUntil(lambda: dialog.status_values["state"].text() == "open", timeout=5000)
-    assert not dialog.confirm_box.isVisible() and dialog.close_button.isEnabled()
+    assert not dialog.confirm_box.isVisible()
+    qtbot.waitUntil(dialog.close_button.isEnabled, timeout=3000)   # re-checked: closing is possible now
     assert dialog.grab().save(str(tmp_path / "control_dialog_result.png"))
     assert [r.action for r in audit.records] == [AuditAction.SELECT, AuditAction.CONFIRM, AuditAction.OPERATE,
                                                   AuditAction.VERIFY, AuditAction.RESULT]
@@ -215,3 +219,35 @@ def test_every_control_string_has_a_chinese_translation():
     assert not missing, f"untranslated: {missing}"
     for source, translation in ((s, table[("ControlDialog", s)]) for s in marked):
         assert set(re.findall(r"\{(\w+)\}", source)) == set(re.findall(r"\{(\w+)\}", translation)), source
+
+
+def test_what_is_possible_is_checked_off_the_gui_thread(qtbot, rig, tmp_path):
+    """The permission check may read the user database: never on the GUI thread."""
+    import threading
+
+    from app.control import ControlService
+
+    threads = set()
+
+    def permission(user: str, action: str, area: str) -> bool:
+        threads.add(threading.current_thread())
+        return True
+
+    control = ControlService(rig.site, rig.acquisition, rig.cache, permission=permission,
+                             password=lambda _u, _p: False, audit=AuditLog(), registry=LocalSelectionRegistry())
+    bridge = PointBridge(rig.cache, interval_ms=50)
+    bridge.start()
+    url = f"sqlite:///{tmp_path}/ui.sqlite"
+    upgrade(url)
+    services = UiServices(site=rig.site, bridge=bridge, historian=Historian(url, spool_dir=tmp_path / "spool"),
+                          device_status=lambda: dict(rig.acquisition.status), control=control)
+    dialog = ControlDialog(services, "QF1_05", "wang")
+    qtbot.addWidget(dialog)
+    try:
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.checked and dialog.open_button.isEnabled(), timeout=5000)
+        assert threads and threading.main_thread() not in threads
+    finally:
+        dialog.reject()
+        dialog.wait_idle()
+        bridge.stop()

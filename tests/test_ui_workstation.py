@@ -186,6 +186,7 @@ def test_viewer_clicking_a_breaker_gets_the_dialog_read_only_and_the_attempt_is_
     dialog = ws.dialog
     assert isinstance(dialog, ControlDialog) and dialog.user == VIEWER and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.status_values["state"].text() in ("closed", "open"), timeout=5000)
+    qtbot.waitUntil(lambda: dialog.checked, timeout=5000)     # checked on a worker thread
     assert not dialog.close_button.isEnabled() and not dialog.open_button.isEnabled()
     assert "Your role may not control devices in" in dialog.availability.text()
     assert "Your role may not control" in dialog.open_button.toolTip()

@@ -10,7 +10,10 @@ what happened. The selection's countdown is shown and the selection is withdrawn
 it lapses or the dialog closes.
 
 Every service call runs on a short-lived worker thread and reports back by queued
-signal, so the GUI thread never waits on the device or the password hash.
+signal, so the GUI thread never waits on the device, the password hash or the user
+database: the steps, and the check of what is possible (whose permission check may
+read the roles and grants), which runs on every value change and tick, one at a time;
+the commands stay disabled until the first check has answered.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ class _Relay(QObject):
     """Carries a worker's outcome to the GUI thread (queued connection)."""
 
     finished = Signal(str, object)   # step, return value or ControlRefused
+    checked = Signal(object)         # {CLOSE: [Refusal], OPEN: [Refusal]}, or the exception raised
 
 
 class ControlDialog(QDialog):
@@ -137,9 +141,15 @@ class ControlDialog(QDialog):
         self._operated: Selection | None = None
         self.result: ControlResult | None = None
         self.refusals: dict[int, list[Refusal]] = {CLOSE: [], OPEN: []}
+        #: what is possible has been checked at least once (commands stay disabled until then)
+        self.checked = False
+        self._check_error = ""
         self._worker: threading.Thread | None = None
+        self._checker: threading.Thread | None = None
+        self._recheck = False
         self._relay = _Relay(self)
         self._relay.finished.connect(self._on_worker_finished)
+        self._relay.checked.connect(self._on_relay_checked)
         dev = self.target.device
         #: a breaker or switch (close/open, a position); else a load's run command (run/stop, a state)
         self._switch = self.target.command.name == "command"
@@ -393,10 +403,48 @@ class ControlDialog(QDialog):
             pv = self.services.bridge.value(tag)
             self._show_value(self.live_values[point.name], tag,
                              format_value(point, None if pv is None else pv.value), pv, online)
-        for value in (CLOSE, OPEN):
-            self.refusals[value] = self.control.check(self.user, Command(self.target.device_id,
-                                                                          self.target.command.name, value))
-        busy = self.selection is not None or self._busy()
+        self._start_check()
+        self._show_refusals()
+
+    def _start_check(self) -> None:
+        """Ask the service what is possible on a worker thread (the permission check may read
+        the user database); one check at a time, one more if asked meanwhile."""
+        if self._checker is not None and self._checker.is_alive():
+            self._recheck = True
+            return
+        self._recheck = False
+        control, user, relay = self.control, self.user, self._relay
+        commands = {v: Command(self.target.device_id, self.target.command.name, v) for v in (CLOSE, OPEN)}
+
+        def work() -> None:
+            try:
+                outcome: Any = {v: control.check(user, command) for v, command in commands.items()}
+            except Exception as exc:  # shown, and the commands stay disabled
+                outcome = exc
+            try:
+                relay.checked.emit(outcome)
+            except RuntimeError:  # the dialog was deleted meanwhile
+                pass
+
+        self._checker = threading.Thread(target=work, name="control-check", daemon=True)
+        self._checker.start()
+
+    def _on_relay_checked(self, outcome: object) -> None:
+        if isinstance(outcome, Exception):
+            self._check_error = str(outcome)
+            self.checked = False
+        else:
+            self._check_error = ""
+            self.refusals = outcome
+            self.checked = True
+        if self._ready:
+            self._show_refusals()
+            if self._recheck:
+                self._start_check()
+
+    def _show_refusals(self) -> None:
+        """Enable the commands the last check allows, with the reasons for the others."""
+        busy = self.selection is not None or self._busy() or not self.checked
         self.close_button.setEnabled(not busy and not self.refusals[CLOSE])
         self.open_button.setEnabled(not busy and not self.refusals[OPEN])
         self.close_button.setToolTip(self._reasons(self.refusals[CLOSE]))
@@ -418,6 +466,12 @@ class ControlDialog(QDialog):
 
     def _show_availability(self) -> None:
         """One line on what remote control can do now; the blocking reasons first."""
+        if not self.checked:
+            text = self._check_error and self.tr("Cannot tell what is possible: {reason}").format(
+                reason=self._check_error)
+            self.availability.setText(text or self.tr("Checking what is possible…"))
+            self.availability.setStyleSheet(f"color: {self._colours.warning if text else self._colours.muted};")
+            return
         blocking = [r for v in (CLOSE, OPEN) for r in self.refusals[v] if r.code is not RefusalCode.ALREADY]
         unique: dict[str, Refusal] = {}
         for r in blocking:
@@ -504,15 +558,17 @@ class ControlDialog(QDialog):
         self._set_steps_enabled(False)
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
-        """Join the worker thread if one runs (tests, closing)."""
-        if self._worker is not None:
-            self._worker.join(timeout_s)
+        """Join the step and check worker threads if they run (tests, closing)."""
+        for thread in (self._worker, self._checker):
+            if thread is not None:
+                thread.join(timeout_s)
 
     def _set_steps_enabled(self, enabled: bool) -> None:
         for button in (self.confirm_button, self.execute_button, self.cancel_selection_button):
             button.setEnabled(enabled)
-        self.close_button.setEnabled(enabled and not self.refusals[CLOSE] and self.selection is None)
-        self.open_button.setEnabled(enabled and not self.refusals[OPEN] and self.selection is None)
+        enabled = enabled and self.checked and self.selection is None
+        self.close_button.setEnabled(enabled and not self.refusals[CLOSE])
+        self.open_button.setEnabled(enabled and not self.refusals[OPEN])
 
     def _on_worker_finished(self, step: str, outcome: object) -> None:
         self._worker = None

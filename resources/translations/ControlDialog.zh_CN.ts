@@ -92,6 +92,14 @@
       <translation>密码校验失败，选择已撤销。</translation>
     </message>
     <message>
+      <source>Cannot tell what is possible: {reason}</source>
+      <translation>无法判断可执行的操作：{reason}</translation>
+    </message>
+    <message>
+      <source>Checking what is possible…</source>
+      <translation>正在检查可执行的操作…</translation>
+    </message>
+    <message>
       <source>State</source>
       <translation>运行状态</translation>
     </message>
