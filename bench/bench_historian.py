@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import tempfile
 import time
 import uuid
@@ -74,17 +75,17 @@ def month_trend(store: SampleStore) -> list[float]:
     return times
 
 
-def year_read(store: SampleStore) -> list[float]:
-    """Store one point's year of 1-minute samples and time three reads of it (s)."""
+def year_read(store: SampleStore) -> list[tuple[float, float]]:
+    """Store one point's year of 1-minute samples and time three reads of it: (wall s, CPU s) each."""
     pid = store.ensure_points([PointMeta("Y.kwh", "Y", "kwh")])["Y.kwh"]
     data = [(pid, T0_MS + k * 60_000, float(k), 0) for k in range(YEAR)]
     for i in range(0, YEAR, 100_000):
         store.write(data[i:i + 100_000])
     times = []
     for _ in range(3):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         ts, value, quality = store.read_range("Y.kwh", T0_MS, T0_MS + YEAR * 60_000)
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - start, time.process_time() - cpu))
         assert len(ts) == YEAR
     return times
 
@@ -108,13 +109,15 @@ def run(label: str, url: str, rows: int, batch: int) -> None:
     try:
         n, secs, cpu = insert_rate(store, rows, batch, points=600)
         print(f"{label:10s} insert (samples committed, idempotent, buckets marked): "
-              f"{n:,} rows in {secs:.2f} s = {n / secs:,.0f} rows/s (CPU {n / cpu:,.0f} rows/s; batch {batch:,})")
+              f"{n:,} rows in {secs:.2f} s = {n / secs:,.0f} rows/s (CPU {cpu:.2f} s = {n / cpu:,.0f} rows/s; "
+              f"batch {batch:,}); load average {os.getloadavg()[0]:.2f}")
         fsecs, fcpu = fold_time(store)
         print(f"{label:10s} fold those rows into 15min/1h/1d rollups: {fsecs:.2f} s (CPU {fcpu:.2f} s) "
               f"= {n / fsecs:,.0f} rows/s; insert + fold {n / (secs + fsecs):,.0f} rows/s")
         times = year_read(store)
         print(f"{label:10s} read one point's year (525,600 rows) -> numpy: "
-              + ", ".join(f"{t:.3f} s" for t in times) + f"  (best {min(times):.3f} s)")
+              + ", ".join(f"{t:.3f} s (CPU {c:.3f} s)" for t, c in times)
+              + f"  (best {min(t for t, _ in times):.3f} s); load average {os.getloadavg()[0]:.2f}")
         times = month_trend(store)
         print(f"{label:10s} trend of a month of 1 s data (2,592,000 rows) in 1,000 buckets (1 h rollups): "
               + ", ".join(f"{t:.3f} s" for t in times))
