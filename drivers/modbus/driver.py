@@ -35,6 +35,7 @@ _READ_FC = {Table.COIL: 1, Table.DISCRETE_INPUT: 2, Table.HOLDING_REGISTER: 3, T
 _READ_ONLY_TABLES = (Table.DISCRETE_INPUT, Table.INPUT_REGISTER)
 _BIT_TABLES = (Table.COIL, Table.DISCRETE_INPUT)
 _GOOD = Quality.GOOD
+_BAD = Quality.BAD
 #: builds a PointValue from a 5-tuple without the NamedTuple's keyword handling (hot path)
 _new_value = tuple.__new__
 #: placeholder of a read's result list, every slot is overwritten before it is returned
@@ -365,4 +366,4 @@ class ModbusDriver(Driver):
         for index in blocks:
             tags, positions = self._block_outputs[index]
             for position, tag, value in zip(positions, tags, self._last_good[index]):
-                values[position] = PointValue(tag, value, Quality.BAD, now, reason)
+                values[position] = _new_value(PointValue, (tag, value, _BAD, now, reason))
