@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimeZone, Signal
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (QButtonGroup, QDateTimeEdit, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QSplitter, QToolButton, QTreeWidget, QTreeWidgetItem,
@@ -388,8 +388,9 @@ class TrendView(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
-        elif event.type() == QEvent.Type.StyleChange:   # the theme's stylesheet was applied
-            self._apply_theme()
+        elif event.type() == QEvent.Type.StyleChange:   # the theme's stylesheet is being applied:
+            # re-style after Qt has gone through every widget, not in the middle of it
+            QTimer.singleShot(0, self, self._apply_theme)
         super().changeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
