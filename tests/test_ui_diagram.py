@@ -214,7 +214,8 @@ def test_alarmed_elements_flash_until_acknowledged(qtbot, tmp_path):
 def test_format_value():
     assert format_value(12.345, "kW") == "12.3 kW"
     assert format_value(1234567.8, "kWh") == "1234568 kWh"
-    assert format_value(5774.2, "V") == "5774 V"
+    assert format_value(10021.7, "V") == "10.02 kV"
+    assert format_value(234.56, "V") == "234.6 V"
     assert format_value(0.96, "") == "1.0"
     assert format_value(None, "A") == "—"
 

@@ -30,9 +30,11 @@ from widgets.sld import (BreakerItem, BreakerState, BusbarItem, ConnectorItem, I
                          WireItem, sld_palette)
 
 #: values shown beside a node, per node kind: (label, candidate point names in order)
+#: (a medium-voltage incoming line is read by its line voltage, as its nominal 10 kV is stated)
 P_, I_, U_, E_ = ("P", ("P",)), ("I", ("Ia", "I")), ("U", ("Ua", "U")), ("E", ("Ep_imp", "Ep"))
+U_LINE = ("Uab", ("Uab", "Ua", "U"))
 SHOWN_VALUES: dict[NodeKind, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    NodeKind.INCOMING_LINE: (P_, I_, U_, E_),
+    NodeKind.INCOMING_LINE: (P_, I_, U_LINE, E_),
     NodeKind.TRANSFORMER: (P_, I_, U_, E_),
     NodeKind.METER: (P_, I_, U_, E_),
     NodeKind.FEEDER: (I_, P_, E_),
@@ -45,12 +47,15 @@ BREAKER_KINDS = (NodeKind.FEEDER, NodeKind.BREAKER, NodeKind.BUS_TIE)
 
 
 def format_value(value: float | None, unit: str) -> str:
-    """``value`` with its unit for a diagram label: energy whole, >= 1000 whole, else 1 decimal.
+    """``value`` with its unit for a diagram label: energy whole, >= 1000 whole, else 1 decimal;
+    voltages of 1000 V and more in kV with 2 decimals (``10.02 kV``).
 
     Returns ``'—'`` for a point that never had a value.
     """
     if value is None:
         return "—"
+    if unit == "V" and abs(value) >= 1000:
+        return f"{value / 1000:.2f} kV"
     decimals = 0 if unit.endswith("h") or abs(value) >= 1000 else 1
     return f"{value:.{decimals}f} {unit}".rstrip()
 

@@ -340,7 +340,10 @@ class PlantModel:
         return self._ratings(device_id).get("Pn_kW", 0.0) * 0.1
 
     def _start_energy(self, device_id: str, now_utc: float) -> None:
-        e0 = self._rated_kw(device_id) * self.sim.load_factor * self._hours_since_commissioning(now_utc)
+        # Meters were installed, replaced and loaded differently over the years: each register
+        # starts from its own share of the rated-load history (deterministic per device and seed).
+        usage = random.Random(f"{self.sim.seed}:{device_id}").uniform(0.75, 1.25)
+        e0 = self._rated_kw(device_id) * self.sim.load_factor * usage * self._hours_since_commissioning(now_utc)
         self._energy[device_id] = (_Accumulator(e0), _Accumulator(e0 * 0.35))
         self._demand[device_id] = _Demand()
         self._noise[device_id] = _Noise(self._rng, METER_NOISE_TAU_S)
