@@ -249,6 +249,8 @@ def test_consequential_alarms_are_grouped_under_the_trip(rig, qtbot):
     child = model.index_of(NO_VOLTAGE)
     assert model.parent(child) == trip_index
     assert model.data(model.index(trip_index.row(), 8)) == "overload"      # the trip cause, as noted
+    # a trip's value is a state code, not a measurement: no value or limit is shown for it
+    assert model.data(model.index(trip_index.row(), 6)) == "" and model.data(model.index(trip_index.row(), 7)) == ""
 
 
 def test_list_filters(rig, qtbot):

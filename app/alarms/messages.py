@@ -67,6 +67,10 @@ CATALOGUE: dict[str, dict[str, str]] = {"en": {}, "zh_CN": ZH_CN}
 #: ``translate(English source) -> text`` of one language.
 Translate = Callable[[str], str]
 
+#: Rule types whose alarm value is bookkeeping (a state code, a count of bad points), not a
+#: measurement: operators are shown no value or limit for them.
+VALUELESS_RULE_TYPES = frozenset({"trip", "state", "comm_loss", "bad_quality"})
+
 
 def translator(language: str) -> Translate:
     """The catalogue's translation into ``language`` (unknown texts stay English).
@@ -213,7 +217,7 @@ class Notification(NamedTuple):
         tr = translator(self.language)
         lines = [self.subject()]
         unit = a.text.unit
-        if a.value is not None and a.text.rule_type not in ("trip", "state", "comm_loss", "bad_quality"):
+        if a.value is not None and a.text.rule_type not in VALUELESS_RULE_TYPES:
             line = fill(tr(NOTICE_TEXT["value"]), with_unit(a.value, unit))
             if a.limit is not None:
                 line += " " + fill(tr(NOTICE_TEXT["limit"]), with_unit(a.limit, unit))

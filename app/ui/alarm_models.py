@@ -19,7 +19,7 @@ from PySide6.QtCore import (QAbstractItemModel, QAbstractTableModel, QCoreApplic
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.alarms import Alarm, AlarmState, AlarmText, EventKind
-from app.alarms.messages import cause_text, compose
+from app.alarms.messages import VALUELESS_RULE_TYPES, cause_text, compose
 from app.config import SiteConfig
 from app.ui.alarm_bridge import ANNUNCIATED, UNACKNOWLEDGED
 from app.ui.theme import colours
@@ -379,6 +379,8 @@ class AlarmTreeModel(QAbstractItemModel):
             return self._names.source(alarm.source)
         if column == "message":
             return alarm_message(alarm.text, alarm.message, self._language())
+        if column in ("value", "limit") and alarm.text.rule_type in VALUELESS_RULE_TYPES:
+            return ""
         if column == "value":
             return _number(alarm.value)
         if column == "limit":
