@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 GC_YOUNG_THRESHOLD = 100_000
 
 
-def settle_garbage_collector() -> None:
-    """Keep Python's cyclic garbage collector off acquisition's back (process-wide; idempotent).
+def settle_garbage_collector() -> tuple[int, int, int]:
+    """Keep Python's cyclic garbage collector off acquisition's back (process-wide).
 
     Every reading is a new :class:`~app.points.PointValue`, a tuple that stays tracked
     by the collector (its quality is an enum member), so tens of thousands a second
@@ -45,11 +45,24 @@ def settle_garbage_collector() -> None:
     libraries) takes it out of every later collection, and a higher young-generation
     threshold makes collections fewer. Reference counting still frees every reading
     as soon as it is dropped; only cycles wait longer.
+
+    Returns
+    -------
+    tuple of int
+        The thresholds before, for :func:`release_garbage_collector`.
     """
     gc.collect()  # garbage made while starting is freed, not frozen
     gc.freeze()
-    young, middle, old = gc.get_threshold()
+    before = gc.get_threshold()
+    young, middle, old = before
     gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
+    return before
+
+
+def release_garbage_collector(thresholds: tuple[int, int, int]) -> None:
+    """Undo :func:`settle_garbage_collector`: frozen objects collectable again, ``thresholds`` back."""
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def point_metadata(site: SiteConfig) -> list[PointMeta]:
@@ -122,6 +135,7 @@ class Collector:
         self.notifier = AlarmNotifier(site, journal=journal, history=history)
         self.engine = AcquisitionEngine(site.devices, self.cache)
         self._unsubscribe = None
+        self._gc_thresholds: tuple[int, int, int] | None = None  # while started (settle_garbage_collector)
 
     def start(self) -> None:
         """Upgrade the schema (and log a warning if audit storage nears its limit), start the
@@ -140,7 +154,7 @@ class Collector:
             self.alarms.stop()
             self.historian.stop()
             raise
-        settle_garbage_collector()
+        self._gc_thresholds = settle_garbage_collector()
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop acquisition, then the alarm engine, then flush the historian (what cannot be
@@ -151,6 +165,9 @@ class Collector:
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.historian.stop(timeout_s)
+        if self._gc_thresholds is not None:
+            release_garbage_collector(self._gc_thresholds)
+            self._gc_thresholds = None
 
     def status(self) -> CollectorStatus:
         values = self.cache.snapshot()

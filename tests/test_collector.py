@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sqlite3
@@ -120,19 +121,23 @@ def test_write_goes_to_the_device(site):
 
 
 def test_collector_commits_good_samples_for_every_point(site, tmp_path):
-    from app.collector import Collector
+    from app.collector import GC_YOUNG_THRESHOLD, Collector
 
     db = tmp_path / "hist.sqlite3"
     collector = Collector(site, f"sqlite:///{db}")
+    thresholds = gc.get_threshold()
     with ServerThread(site) as server:
         server.put("P", 7.5)
         collector.start()
         try:
+            # while running, the started process is frozen out of the garbage collector
+            assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD
             live = [site.device("QF1").tag(p.name) for p in site.device("QF1").points]
             assert wait_for(lambda: all((v := collector.cache.get(t)) and v.good for t in live))
             assert wait_for(lambda: collector.cache.get("QF2.Ia") is not None)
         finally:
             collector.stop()
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds  # and given back at stop
     with sqlite3.connect(db) as con:
         rows = dict(con.execute(
             "SELECT p.tag, min(s.quality) FROM samples s JOIN points p ON p.id = s.point_id "

@@ -163,10 +163,11 @@ class ModbusDriver(Driver):
             they never raise.
         """
         values: list[PointValue] = [_NO_VALUE] * len(self._points)
-        reason = await self._ensure_connected()
-        if reason is not None:
-            self._fill_bad(values, range(len(self._blocks)), reason)
-            return values
+        if not self._link.connected:  # tested here first: no coroutine per scan of a connected device
+            reason = await self._ensure_connected()
+            if reason is not None:
+                self._fill_bad(values, range(len(self._blocks)), reason)
+                return values
         answered = 0
         for index, request in enumerate(self._requests):
             try:
