@@ -65,8 +65,9 @@ def fold_sql(p: str, mod: str) -> tuple[str, str, str, str, str, list[str], str]
         ``(drop_below_floor, take, untake, next_readings, finest, coarser, remaining)``:
 
         * ``drop_below_floor`` — params (floor,): forget dirty buckets before the floor;
-        * ``take`` — params (before, limit): copy up to ``limit`` dirty buckets starting
-          before ``before`` into ``fold``;
+        * ``take`` — params (before, after_point, limit): copy up to ``limit`` dirty
+          buckets starting before ``before`` of points with an id above ``after_point``
+          into ``fold``, in (point, bucket) order;
         * ``untake`` — remove the taken buckets from ``rollup_dirty`` (before the
           recompute, so a concurrent writer's mark made meanwhile survives);
         * ``next_readings`` — add the bucket of each accumulator's next GOOD reading;
@@ -76,7 +77,8 @@ def fold_sql(p: str, mod: str) -> tuple[str, str, str, str, str, list[str], str]
     """
     drop = f"DELETE FROM rollup_dirty WHERE bucket < {p}"
     take = (f"INSERT INTO fold (point_id, bucket) SELECT point_id, bucket FROM rollup_dirty "
-            f"WHERE bucket < {p} ORDER BY point_id, bucket LIMIT {p}")
+            f"WHERE bucket < {p} AND point_id > {p} ORDER BY point_id, bucket LIMIT {p} "
+            "ON CONFLICT DO NOTHING")
     untake = ("DELETE FROM rollup_dirty WHERE EXISTS (SELECT 1 FROM fold f "
               "WHERE f.point_id = rollup_dirty.point_id AND f.bucket = rollup_dirty.bucket)")
     next_readings = f"""

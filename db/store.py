@@ -34,6 +34,8 @@ BUCKET_DTYPE = np.dtype([("t", "f8"), ("min", "f8"), ("max", "f8"), ("count", "i
                          ("quality", "i1")])
 #: Floor for :meth:`SampleStore.fold_rollups` when nothing was pruned (ms, before any sample).
 NO_FLOOR_MS = -(2**62)
+#: A point id below every real one (``points.id`` starts at 1).
+NO_POINT = -1
 #: Bound for :meth:`SampleStore.fold_rollups` that takes every dirty bucket (ms, after any sample).
 NO_CEILING_MS = 2**62
 #: Dirty 15-minute buckets folded per step by default: bounds one step's work (for 1 s
@@ -64,6 +66,7 @@ class SampleStore(abc.ABC):
     def __init__(self) -> None:
         (self._fold_drop, self._fold_take, self._fold_untake, self._fold_next, self._fold_finest,
          self._fold_coarser, self._fold_remaining) = fold_sql(self.P, self.MOD)
+        self._fold_after = NO_POINT  # the last point a fold step took: the next one goes on after it
 
     # -- dialect hooks -------------------------------------------------------------
     @abc.abstractmethod
@@ -147,7 +150,8 @@ class SampleStore(abc.ABC):
         """Recompute up to ``limit`` dirty 15-minute buckets and their coarser buckets.
 
         One transaction per step of ``limit`` buckets (all dirty buckets, step by step,
-        when ``limit`` is ``None``).
+        when ``limit`` is ``None``). Steps take the points in turn, each going on after
+        the last point the previous step of this store took.
 
         Parameters
         ----------
@@ -182,7 +186,7 @@ class SampleStore(abc.ABC):
                     cur.execute("DELETE FROM fold")
                     if floor_ms is not None:
                         cur.execute(self._fold_drop, (floor,))
-                    cur.execute(self._fold_take, (before, step))
+                    self._take_round_robin(cur, before, step)
                     cur.execute(self._fold_untake)
                     cur.execute(self._fold_next)
                     cur.execute(self._fold_finest)
@@ -196,6 +200,23 @@ class SampleStore(abc.ABC):
                     raise
             if limit is not None or not left:
                 return int(left)
+
+    def _take_round_robin(self, cur: Any, before: int, step: int) -> None:
+        """Put up to ``step`` dirty buckets into ``fold``: those of the points after the last
+        step's last point first, then from the lowest id on. So when more buckets are dirty
+        than one step takes (every point's bucket still filling, on a large site), every
+        point's turn comes, not always the lowest ids'."""
+        after = self._fold_after
+        cur.execute(self._fold_take, (before, after, step))
+        taken = max(cur.rowcount, 0)
+        wrapped = taken < step and after != NO_POINT
+        if wrapped:
+            cur.execute(self._fold_take, (before, NO_POINT, step - taken))
+        p = self.P
+        cur.execute(f"SELECT max(point_id) FROM fold WHERE point_id <= {p}" if wrapped
+                    else "SELECT max(point_id) FROM fold", (after,) if wrapped else ())
+        (last,) = cur.fetchone()
+        self._fold_after = NO_POINT if last is None else int(last)
 
     def _rollback(self, cur: Any) -> None:
         try:

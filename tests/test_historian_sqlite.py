@@ -223,6 +223,29 @@ def test_fold_can_be_limited_to_finished_buckets(url, store):
     assert list(r["count"]) == [15, 15]
 
 
+def test_fold_steps_take_points_in_turn(url, store):
+    # more dirty buckets than a step takes, and the first points dirty again at once (their
+    # bucket still filling): each step goes on after the last point the previous one took
+    ids = store.ensure_points([PointMeta(f"P{k}.v", f"P{k}", "v") for k in range(5)])
+    pids = [ids[f"P{k}.v"] for k in range(5)]
+    ms = round(T0 * 1000)
+
+    def folded() -> list[int]:
+        h = Historian(url)
+        return [int(h.read_rollup(f"P{k}.v", "15min", T0 - H, T0 + H)["count"].sum()) for k in range(5)]
+
+    store.write([(pid, ms, 1.0, 0) for pid in pids])
+    assert store.fold_rollups(limit=2) == 3
+    assert folded() == [1, 1, 0, 0, 0]
+    store.write([(pid, ms + 1000, 2.0, 0) for pid in pids[:2]])  # P0, P1 dirty again
+    assert store.fold_rollups(limit=2) == 3
+    assert folded() == [1, 1, 1, 1, 0]  # P2, P3 had their turn, not P0, P1 again
+    assert store.fold_rollups(limit=2) == 1  # P4, then round again to P0
+    assert folded() == [2, 1, 1, 1, 1]
+    assert store.fold_rollups(None) == 0
+    assert folded() == [2, 2, 1, 1, 1]
+
+
 def test_retention_prunes_samples_and_rollups_separately(url, store, tmp_path):
     pid = store.ensure_points([PointMeta("A.p", "A", "p")])["A.p"]
     day = 86400.0
