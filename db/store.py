@@ -25,6 +25,7 @@ from db.schema import INTERVALS
 
 #: One sample as written: (point_id, ts ms UTC, value or None, quality 0..2).
 Row = tuple[int, int, float | None, int]
+_POINT_ID = operator.itemgetter(0)
 
 #: Fields of :meth:`SampleStore.read_rollup`'s structured array.
 ROLLUP_DTYPE = np.dtype([("bucket", "f8"), ("avg", "f8"), ("min", "f8"), ("max", "f8"),
@@ -131,10 +132,10 @@ class SampleStore(abc.ABC):
             The driver's error (``sqlite3.OperationalError`` "database is locked",
             ``psycopg.OperationalError`` ...); the transaction is rolled back.
         """
-        try:
-            ordered = sorted(rows)  # along the primary key: far fewer B-tree pages touched
-        except TypeError:  # same (point_id, ts) twice with None and a number as value
-            ordered = sorted(rows, key=operator.itemgetter(0, 1))
+        # Grouped by point, the key's first column: far fewer B-tree pages touched. The sort is
+        # stable, so each point's rows keep their arrival (time) order; comparing ints only is
+        # half the cost of comparing whole rows.
+        ordered = sorted(rows, key=_POINT_ID)
         with _cursor(self.conn) as cur:
             self._begin(cur)
             try:
