@@ -56,6 +56,8 @@ async def test_reads_present_value_and_status_flags(cov):
                                     and v["filter_alarm"].value == 1.0)
         device.set("SupplyAirTemp", 99.0, out_of_service=False, fault=True)
         faulted = await read_until(driver, lambda v: v["supply_temp"].quality is Quality.BAD)
+        device.set("Mode", 2)   # a multi-state change is reported as any state change (no COV increment)
+        mode_changed = await read_until(driver, lambda v: v["mode"].value == 2.0)
         subscribed = driver.subscribed
         await driver.close()
     assert all(first[n].good for n in ("supply_temp", "setpoint", "fan_cmd", "filter_alarm", "mode", "valve"))
@@ -66,8 +68,9 @@ async def test_reads_present_value_and_status_flags(cov):
     assert changed["supply_temp"].reason == "status flag out-of-service"
     assert faulted["supply_temp"].reason == "status flag fault"
     assert faulted["supply_temp"].value == 16.5  # the last good value, not the faulty 99
-    if cov:  # bacpypes3's multi-state value and the unknown object have no COV: polled
-        assert subscribed == ["fan_cmd", "filter_alarm", "setpoint", "supply_temp", "valve"]
+    assert mode_changed["mode"].value == 2.0 and mode_changed["mode"].good
+    if cov:  # the unknown object has no COV: polled
+        assert subscribed == ["fan_cmd", "filter_alarm", "mode", "setpoint", "supply_temp", "valve"]
     else:
         assert subscribed == []
 
@@ -234,5 +237,5 @@ async def test_a_device_gone_silent_costs_one_request_not_one_per_subscription()
         await driver.close()
     finally:
         transport.close()
-    assert subscribed == 5 and down.reason == "timeout after 0.3 s"
+    assert subscribed == 6 and down.reason == "timeout after 0.3 s"
     assert listener.received == 1   # the liveness check; the subscriptions are forgotten, not cancelled

@@ -31,6 +31,7 @@ from bacpypes3.app import Application
 from bacpypes3.errors import PropertyError
 from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObjectCmd
 from bacpypes3.local.binary import BinaryInputObject, BinaryOutputObject
+from bacpypes3.local.cov import GenericCriteria
 from bacpypes3.local.device import DeviceObject
 from bacpypes3.local.multistate import MultiStateValueObject
 from bacpypes3.local.networkport import NetworkPortObject
@@ -56,6 +57,14 @@ class _AnalogInput(_FieldInput, AnalogInputObject):
 
 class _BinaryInput(_FieldInput, BinaryInputObject):
     """Binary input refusing present-value writes in service."""
+
+
+class _MultiStateValue(MultiStateValueObject):
+    """Multi-state value reporting every change of state (ASHRAE 135 13.1.2: multi-state objects
+    have no COV increment; bacpypes3 0.0.110 gives them the increment criteria, which fails on
+    the missing ``covIncrement`` at the first change)."""
+
+    _cov_criteria = GenericCriteria
 
 
 def _objects() -> dict[str, Any]:
@@ -90,7 +99,7 @@ def _objects() -> dict[str, Any]:
         "FilterAlarm": _BinaryInput(objectIdentifier=("binary-input", 2), objectName="FilterAlarm",
                                          description="Filter differential pressure switch", presentValue="inactive",
                                          **common, polarity="normal", inactiveText="Clean", activeText="Dirty"),
-        "Mode": MultiStateValueObject(objectIdentifier=("multi-state-value", 1), objectName="Mode", description="Operating mode",
+        "Mode": _MultiStateValue(objectIdentifier=("multi-state-value", 1), objectName="Mode", description="Operating mode",
                                       presentValue=4, numberOfStates=4, **common,
                                       stateText=["Off", "Heat", "Cool", "Auto"]),
     }
