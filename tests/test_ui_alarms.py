@@ -626,20 +626,32 @@ def test_every_alarm_string_has_a_chinese_translation():
 
 
 def test_chinese_at_run_time(rig, qtbot):
+    settings = rig.view._services.settings
+    start_language = settings.language
+    settings.language = "en"
     banner = rig.view.create_banner()
     qtbot.addWidget(banner)
+    raise_incidents(rig, qtbot)
+    english = banner.texts()["message"]
+    assert "trip" in english.lower()
     translator = TsTranslator([TRANSLATIONS_DIR / "AlarmView.zh_CN.ts", TRANSLATIONS_DIR / "AlarmBanner.zh_CN.ts"],
                               "zh_CN")
     app = QApplication.instance()
+    settings.language = "zh_CN"          # as Appearance.set_language does before installing the translator
     app.installTranslator(translator)
     try:
         QCoreApplication.processEvents()
+        # the banner's standing alarm is told again in the new language, without waiting for a change
+        assert "跳闸" in banner.texts()["message"] and banner.texts()["message"] != english
         assert rig.view.tabs.tabText(0) == "活动报警"
         assert rig.view.tabs.tabText(2) == "报警系统健康"
         assert rig.view.health_tab.areas_table.horizontalHeaderItem(6).text() == "报警泛滥时间 %"
         assert banner.buttons()["ack"].text() == "确认"
         assert rig.view.model.headers()[0] == "时间"
     finally:
+        settings.language = "en"
         app.removeTranslator(translator)
         QCoreApplication.processEvents()
     assert rig.view.tabs.tabText(0) == "Active alarms"
+    assert banner.texts()["message"] == english
+    settings.language = start_language

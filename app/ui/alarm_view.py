@@ -524,6 +524,10 @@ class AlarmView(QWidget):
 
     # -- internals ----------------------------------------------------------------------------
     def _retranslate(self) -> None:
+        # alarm texts come from the alarm catalogue in the settings' language, not from Qt's translator
+        for banner in self._banners:
+            self._update_banner(banner)
+        self.tree.viewport().update()
         self.tabs.setTabText(0, self.tr("Active alarms"))
         self.tabs.setTabText(1, self.tr("Event history"))
         self.tabs.setTabText(2, self.tr("Alarm health"))

@@ -92,8 +92,12 @@ class Appearance(QObject):
         """
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}; known: {LANGUAGES}")
-        self._switcher.install(language)
-        self.settings.language = language
+        previous, self.settings.language = self.settings.language, language  # read by LanguageChange handlers
+        try:
+            self._switcher.install(language)
+        except BaseException:
+            self.settings.language = previous
+            raise
         self.language_changed.emit(language)
 
     def set_theme(self, theme: str) -> None:
