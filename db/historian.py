@@ -471,7 +471,9 @@ class Historian:
                         self._pause(self.retry_interval_s)
                     continue
                 self._maybe_prune()
-                self._wake.wait(max(0.0, min(0.1, self.flush_interval_s - (time.monotonic() - last_write))))
+                # a partial batch waits until it is due; with nothing queued, sleep (never spin)
+                due = self.flush_interval_s - (time.monotonic() - last_write) if self._queue else 0.1
+                self._wake.wait(min(0.1, max(0.0, due)))
                 self._wake.clear()
                 continue
             seq, batch = source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import time
@@ -366,3 +367,30 @@ def test_two_historians_never_share_a_spool_directory(url, tmp_path):
             Historian(url, spool_dir=spool).start()  # also within one process
     finally:
         again.stop(5)
+
+
+def _thread_cpu_s(thread) -> float:
+    """CPU seconds (user + system) a running thread has used, from /proc (Linux)."""
+    fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread CPU times come from Linux's /proc")
+def test_idle_writer_sleeps_instead_of_spinning(url, tmp_path):
+    # once the last write is older than flush_interval_s, an empty queue must not make the
+    # writer's wait zero: it spun through its loop and took a whole core from acquisition
+    h = Historian(url, spool_dir=tmp_path / "spool", flush_interval_s=0.05)
+    h.start()
+    try:
+        h.submit([PointValue("A.p", 1.0, Quality.GOOD, T0)])
+        wait_until(lambda: h.stats().committed == 1 and h.stats().rollups_behind == 0)
+        time.sleep(0.5)                       # well past flush_interval_s, nothing queued
+        writer = h._thread
+        before = _thread_cpu_s(writer)
+        time.sleep(1.0)
+        used = _thread_cpu_s(writer) - before
+        h.submit([PointValue("A.p", 2.0, Quality.GOOD, T0 + 60)])
+        wait_until(lambda: h.stats().committed == 2)  # and it still writes at once when woken
+    finally:
+        h.stop(5)
+    assert used < 0.2, f"idle writer used {used:.2f} CPU s in 1 s"
