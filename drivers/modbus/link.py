@@ -23,13 +23,14 @@ What pymodbus 3.16 does and what is added here (checked in its source,
 * A connection the device closes, or one pymodbus closes after a frame it
   cannot decode, ends the outstanding request at once instead of after the
   timeout (``trace_connect`` callback), with the cause in the reason.
-* No task is created per request: the request is awaited in the caller's task
-  under ``asyncio.timeout``; a lost connection cancels the waiting task and
-  that cancellation (only that one, counted with ``Task.uncancel``) becomes the
-  "lost" fault. pymodbus awaits its reply with ``asyncio.wait_for``, which on
-  Python 3.11 returns a reply that arrives together with a cancellation and
-  drops the cancellation; the link notices (``Task.cancelling``) and raises it,
-  so stopping the engine always ends a scan.
+* No task is created per request: the request is awaited in the caller's task,
+  which a timer cancels after ``timeout_s``; a lost connection cancels the
+  waiting task too, and those cancellations (only those, counted with
+  ``Task.uncancel``) become the timeout and the "lost" fault. pymodbus awaits
+  its reply with ``asyncio.wait_for``, which on Python 3.11 returns a reply that
+  arrives together with a cancellation and drops the cancellation; the link
+  notices (``Task.cancelling``) and raises it, so stopping the engine always
+  ends a scan.
 * FC3/FC4 replies keep their register bytes (:mod:`drivers.modbus.replies`),
   which the driver decodes in one ``struct`` call per block.
 * The reply's function code must match the request's; an exception reply
@@ -164,6 +165,8 @@ class ModbusLink:
         self._down = False                  # the connection was lost and not reopened
         self._waiting: set[asyncio.Task] = set()            # tasks awaiting a reply
         self._cancelled_by_loss: set[asyncio.Task] = set()  # ... cancelled by a lost connection
+        self._timed_out: set[asyncio.Task] = set()          # ... cancelled by their timeout
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop that connected (requests run on it)
         self._connect_error: BaseException | None = None
         self._lost_error: BaseException | None = None
         backstop = params.timeout_s * 2 + 1.0
@@ -280,6 +283,7 @@ class ModbusLink:
             (127.0.0.1:5020)"`` or ``"connect timeout after 1.0 s"``.
         """
         self._connect_error = None
+        self._loop = asyncio.get_running_loop()
         try:
             ok = await asyncio.wait_for(self._client.connect(), self.params.timeout_s)
         except asyncio.TimeoutError:
@@ -375,37 +379,39 @@ class ModbusLink:
     ) -> ModbusPDU | None:
         """One attempt: the reply, or None on timeout; RequestFault otherwise.
 
-        The request is awaited in the calling task under ``asyncio.timeout``; a
-        lost connection cancels the waiting task (:meth:`_on_connect`) and that
-        cancellation, and only that one, becomes the "lost" fault. A cancellation
-        from elsewhere (the engine stopping) propagates unchanged.
+        The request is awaited in the calling task; after ``timeout_s`` a timer on the
+        link's loop cancels the task (:meth:`_expire`), and a lost connection cancels it
+        too (:meth:`_on_connect`). Those cancellations, and only those, become the
+        timeout and the "lost" fault; a cancellation from elsewhere (the engine
+        stopping) propagates unchanged. One timer handle instead of ``asyncio.timeout``
+        (a context object that looks up the running loop and task and reschedules)
+        halves this method's own cost, from about 6 to 3 µs a request.
         """
         if self._down:
             raise self._lost_fault(what)
-        task = asyncio.current_task()
-        assert task is not None, "ModbusLink requests run in a task"
+        loop = self._loop
+        assert loop is not None, "a connected link knows its loop"
+        task = asyncio.current_task(loop)
+        assert task is not None, "ModbusLink requests run in a task on the loop that connected"
         pending = task.cancelling()
         self._waiting.add(task)
+        expiry = loop.call_at(loop.time() + self.params.timeout_s, self._expire, task)
         try:
-            async with asyncio.timeout(self.params.timeout_s):
-                reply = await call(self._client)
+            reply = await call(self._client)
             if task.cancelling() > pending:
                 # pymodbus awaits its reply with asyncio.wait_for, which on Python 3.11
                 # returns a reply that arrived together with a cancellation and drops the
                 # cancellation; honour it here (or forget our own, the reply is good)
-                if task in self._cancelled_by_loss:
-                    self._cancelled_by_loss.discard(task)
-                    task.uncancel()
+                self._forget_own_cancellations(task)
                 if task.cancelling() > pending:
                     raise asyncio.CancelledError
             return reply
-        except TimeoutError:
-            return None
         except asyncio.CancelledError:
-            if task in self._cancelled_by_loss:
-                self._cancelled_by_loss.discard(task)
-                if task.uncancel() <= pending:
+            lost = task in self._cancelled_by_loss
+            if self._forget_own_cancellations(task) and task.cancelling() <= pending:
+                if lost:
                     raise self._lost_fault(what) from None
+                return None
             raise
         except ConnectionException:
             raise self.fail(RequestFault(f"connection lost during {what}", lost=True)) from None
@@ -414,8 +420,27 @@ class ModbusLink:
         except ModbusException as exc:
             raise self.fail(RequestFault(f"modbus error on {what}: {exc}")) from None
         finally:
+            expiry.cancel()
             self._waiting.discard(task)
             self._cancelled_by_loss.discard(task)
+            self._timed_out.discard(task)
+
+    def _expire(self, task: asyncio.Task) -> None:
+        """Timer callback: the request of ``task`` got no reply within ``timeout_s``."""
+        if task in self._waiting and task not in self._timed_out:
+            self._timed_out.add(task)
+            task.cancel()
+
+    def _forget_own_cancellations(self, task: asyncio.Task) -> bool:
+        """Take back the cancellations of ``task`` made by this link's timer or a lost
+        connection; True if there were any."""
+        own = 0
+        for cancelled in (self._timed_out, self._cancelled_by_loss):
+            if task in cancelled:
+                cancelled.discard(task)
+                task.uncancel()
+                own += 1
+        return own > 0
 
     def _lost_fault(self, what: str) -> RequestFault:
         """The counted "lost" fault of a request, with the recorded cause."""
