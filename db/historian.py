@@ -51,6 +51,7 @@ from app.points import PointValue, Quality
 from db.engine import backend, default_url
 from db.event_rows import EventQuery, EventRow, clean_event
 from db.point_meta import PointMeta
+from db.sample_queue import SampleQueue
 from db.rollup_sql import FINEST_MS, SOURCE_INTERVALS
 from db.schema import INTERVALS
 from db.spool import EVENTS, SAMPLES, Sample, Spool
@@ -71,6 +72,8 @@ EventsCommitHook = Callable[[Sequence[EventRow]], None]
 EVENT_SPOOL_NAME = "events"
 #: Quality (or the plain int 0..2) → the int stored; a dict lookup both checks and converts.
 _QUALITY_INT: dict[int, int] = {int(q): int(q) for q in Quality}
+_FLOAT = {float}
+_FLOAT_OR_NONE = {float, type(None)}
 
 
 class JournalEvent(Protocol):
@@ -271,7 +274,7 @@ class Historian:
         self.on_events_commit: EventsCommitHook | None = on_events_commit
         self.spool_dir = Path(spool_dir) if spool_dir is not None else default_spool_dir(self.url)
 
-        self._queue: deque[PointValue] = deque()
+        self._queue = SampleQueue()
         self._inflight: list[Sample] = []
         self._inflight_values: list[PointValue] = []
         self._spool: Spool[Sample] | None = None
@@ -627,29 +630,43 @@ class Historian:
     def _take(self, n: int) -> tuple[list[Sample], list[PointValue]]:
         """Pop up to ``n`` values from memory, validated (bad ones counted as rejected).
 
-        The common value (known tag, finite float time and value or None, quality a
-        :class:`~app.points.Quality`) passes a few inline tests; anything else goes
-        through :func:`_clean`.
+        A batch of common values (known tags, finite float times, finite float values or
+        None, qualities 0..2) is checked and converted column by column in C-level
+        passes; a batch holding anything else is checked value by value, through
+        :func:`_clean`.
 
         Returns
         -------
         tuple of list
             The samples and, index for index, the values they were made from.
         """
-        q = self._queue
-        popped = [q.popleft() for _ in range(min(n, len(q)))]
+        popped = self._queue.take(n)
+        if not popped:
+            return [], []
+        try:
+            tags, values, qualities, stamps, _ = zip(*popped, strict=True)
+            # sum() is finite only if every term is (None and 0.0 are left out of the values')
+            if (self._valid_tags.issuperset(tags) and set(map(type, stamps)) == _FLOAT
+                    and set(map(type, values)) <= _FLOAT_OR_NONE
+                    and math.isfinite(sum(stamps)) and math.isfinite(sum(filter(None, values)))):
+                return list(zip(tags, stamps, values, map(_QUALITY_INT.__getitem__, qualities))), popped
+        except (TypeError, ValueError, KeyError, OverflowError):
+            pass
+        return self._take_one_by_one(popped)
+
+    def _take_one_by_one(self, popped: list[PointValue]) -> tuple[list[Sample], list[PointValue]]:
+        """:meth:`_take` for a batch that failed the column checks."""
         valid = self._valid_tags
         out: list[Sample] = []
         kept: list[PointValue] = []
-        append, keep = out.append, kept.append
         for pv in popped:
             try:
                 tag, value, quality, ts, _ = pv
                 # x - x == 0.0 is False for NaN and infinities; quality is checked by the lookup
                 if (tag in valid and type(ts) is float and ts - ts == 0.0
                         and (value is None or (type(value) is float and value - value == 0.0))):
-                    append((tag, ts, value, _QUALITY_INT[quality]))
-                    keep(pv)
+                    out.append((tag, ts, value, _QUALITY_INT[quality]))
+                    kept.append(pv)
                     continue
             except (TypeError, ValueError, KeyError):
                 pass
@@ -659,8 +676,8 @@ class Historian:
                 self._rejected += 1
                 self._last_error = f"sample {pv!r} rejected: {err}"
                 continue
-            append(sample)
-            keep(pv)
+            out.append(sample)
+            kept.append(pv)
         return out, kept
 
     def _write(self, batch: list[Sample]) -> bool:
