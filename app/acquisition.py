@@ -186,7 +186,12 @@ class AcquisitionEngine:
                 log.exception("closing driver of %s failed", device_id)
 
     async def _scan(self, device: Device, phase: float) -> None:
-        """Scan one device forever on its interval; missed slots count as overruns."""
+        """Scan one device forever on its interval.
+
+        A scan that ends after its next slot was due counts the slots it missed as
+        overruns and the next scan starts at once (a device that cannot be scanned at
+        its interval is scanned as fast as it answers); the slots go on from there.
+        """
         loop = asyncio.get_running_loop()
         driver = self._drivers[device.id]
         status = self.status[device.id]
@@ -212,6 +217,5 @@ class AcquisitionEngine:
                 status.last_good_ts = time.time()
             next_t += interval
             if finished > next_t:
-                missed = int((finished - next_t) // interval) + 1
-                status.overruns += missed
-                next_t += missed * interval
+                status.overruns += int((finished - next_t) // interval) + 1
+                next_t = finished  # behind: the next scan starts at once, and its slots with it

@@ -18,7 +18,8 @@ import pytest
 from app.acquisition import AcquisitionEngine
 from app.cache import PointCache
 from app.config import load_site
-from app.points import Quality
+from app.points import PointValue, Quality
+from drivers.base import Driver
 from drivers.modbus.codec import encode
 from tests.modbus_peers import SimServer, free_port
 
@@ -104,6 +105,45 @@ def test_engine_scans_into_cache_and_marks_dead_device_bad(site):
         finally:
             engine.stop()
     assert not engine.running
+
+
+class SlowDriver(Driver):
+    """A device whose every scan takes ``read_s`` (the engine's scheduling under test)."""
+
+    def __init__(self, read_s):
+        self.read_s = read_s
+        self.spans = []   # (start, end) of each read, loop time
+
+    @property
+    def online(self):
+        return True
+
+    async def read(self):
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await asyncio.sleep(self.read_s)
+        self.spans.append((start, loop.time()))
+        return [PointValue("QF1.Ia", float(len(self.spans)), Quality.GOOD, time.time())]
+
+    async def write(self, point, value):
+        raise AssertionError("not written")
+
+    async def close(self):
+        pass
+
+
+def test_a_scan_that_overruns_its_interval_is_followed_at_once_and_counted(site):
+    # scans of 0.25 s at a 0.2 s interval: waiting for the next slot would idle 0.15 s each time
+    slow = SlowDriver(0.25)
+    engine = AcquisitionEngine([site.device("QF1")], PointCache(), driver_factory=lambda device: slow)
+    engine.start()
+    try:
+        assert wait_for(lambda: len(slow.spans) >= 5)
+    finally:
+        engine.stop()
+    gaps = [start - end for (_, end), (start, _) in zip(slow.spans, slow.spans[1:])]
+    assert max(gaps[:4]) < 0.1, gaps
+    assert engine.status["QF1"].overruns >= 4
 
 
 def test_write_goes_to_the_device(site):
