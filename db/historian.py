@@ -51,8 +51,8 @@ from app.points import PointValue, Quality
 from db.engine import backend, default_url
 from db.event_rows import EventQuery, EventRow, clean_event
 from db.point_meta import PointMeta
-from db.sample_queue import SampleQueue
 from db.rollup_sql import FINEST_MS, SOURCE_INTERVALS
+from db.sample_queue import SampleQueue
 from db.schema import INTERVALS
 from db.spool import EVENTS, SAMPLES, Sample, Spool
 from db.store import FOLD_STEP_BUCKETS, SampleStore

@@ -127,6 +127,8 @@ def _new_marks(rows: Sequence[Row], marked: dict[int, set[int]]) -> dict[int, se
     A batch of a live stream nearly always falls in one bucket: then it is one set of
     point ids, built and compared in C, instead of a (point, bucket) pair per row.
     """
+    if not rows:
+        return {}
     stamps = list(map(_TS, rows))
     first, last = min(stamps), max(stamps)
     if first - first % FINEST_MS == last - last % FINEST_MS:

@@ -394,3 +394,7 @@ def test_idle_writer_sleeps_instead_of_spinning(url, tmp_path):
     finally:
         h.stop(5)
     assert used < 0.2, f"idle writer used {used:.2f} CPU s in 1 s"
+
+
+def test_an_empty_batch_writes_and_marks_nothing(store):
+    assert store.write([]) == 0
